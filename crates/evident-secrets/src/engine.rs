@@ -1,0 +1,186 @@
+//! The matching engine: one keyword automaton over the input, then each candidate rule's
+//! regex only in a window around its keyword hits.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use crate::filters;
+use crate::rules::Rule;
+
+/// How far around a keyword a single-line rule looks (bytes, clipped to the line).
+const LINE_WINDOW: usize = 4096;
+/// How far after a keyword a multi-line rule looks.
+const MULTILINE_WINDOW: usize = 64 * 1024;
+
+/// A compiled rule set.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<Rule>,
+    automaton: AhoCorasick,
+    /// For each automaton pattern, the rules that use it as a keyword.
+    pattern_rules: Vec<Vec<u32>>,
+    /// Rules without keywords (imported configurations): they look at the whole input.
+    always: Vec<u32>,
+}
+
+/// One match of one rule, before it becomes a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub rule: usize,
+    /// The whole regex match.
+    pub start: usize,
+    pub end: usize,
+    /// The secret inside it.
+    pub secret_start: usize,
+    pub secret_end: usize,
+}
+
+/// What the caller knows about the input, which changes how strict the filters are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InputKind {
+    /// A lockfile or checksum file: generic rules are skipped.
+    pub lockfile: bool,
+}
+
+impl Engine {
+    pub fn new(rules: Vec<Rule>) -> Result<Self, aho_corasick::BuildError> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() {
+                always.push(index as u32);
+            }
+            for keyword in &rule.keywords {
+                let slot = match patterns.iter().position(|p| p == keyword) {
+                    Some(slot) => slot,
+                    None => {
+                        patterns.push(keyword.clone());
+                        pattern_rules.push(Vec::new());
+                        patterns.len() - 1
+                    }
+                };
+                if !pattern_rules[slot].contains(&(index as u32)) {
+                    pattern_rules[slot].push(index as u32);
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)?;
+        Ok(Self {
+            rules,
+            automaton,
+            pattern_rules,
+            always,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Finds every rule match in `data`, filtered, sorted by position.
+    pub fn scan(&self, data: &[u8], kind: InputKind) -> Vec<Candidate> {
+        // Per rule: the window currently being collected (start, end).
+        let mut open: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
+        let mut windows: Vec<(u32, usize, usize)> = Vec::new();
+        for hit in self.automaton.find_overlapping_iter(data) {
+            let pos = hit.start();
+            for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
+                let rule = &self.rules[rule_index as usize];
+                if rule.generic && kind.lockfile {
+                    continue;
+                }
+                let (ws, we) = window(data, pos, hit.end(), rule.multiline);
+                let slot = &mut open[rule_index as usize];
+                match slot {
+                    Some((_, end)) if ws <= *end => *end = (*end).max(we),
+                    _ => {
+                        if let Some((s, e)) = slot.take() {
+                            windows.push((rule_index, s, e));
+                        }
+                        *slot = Some((ws, we));
+                    }
+                }
+            }
+        }
+        for (rule_index, slot) in open.into_iter().enumerate() {
+            if let Some((s, e)) = slot {
+                windows.push((rule_index as u32, s, e));
+            }
+        }
+        if !data.is_empty() {
+            windows.extend(self.always.iter().map(|&r| (r, 0, data.len())));
+        }
+
+        let mut out = Vec::new();
+        for (rule_index, ws, we) in windows {
+            let rule = &self.rules[rule_index as usize];
+            let hay = &data[ws..we];
+            for caps in rule.regex.captures_iter(hay) {
+                let whole = caps.get(0).expect("group 0 always matches");
+                let Some(secret) = caps.get(rule.secret_group).or(Some(whole)) else {
+                    continue;
+                };
+                let value = secret.as_bytes();
+                if !accept(rule, value) {
+                    continue;
+                }
+                out.push(Candidate {
+                    rule: rule_index as usize,
+                    start: ws + whole.start(),
+                    end: ws + whole.end(),
+                    secret_start: ws + secret.start(),
+                    secret_end: ws + secret.end(),
+                });
+            }
+        }
+        out.sort_by_key(|c| (c.secret_start, c.rule, c.secret_end));
+        out.dedup_by_key(|c| (c.secret_start, c.rule));
+        out
+    }
+}
+
+/// The byte range a rule's regex looks at for a keyword hit at `pos..end`.
+fn window(data: &[u8], pos: usize, end: usize, multiline: bool) -> (usize, usize) {
+    let line_start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+    if multiline {
+        return (line_start, data.len().min(end + MULTILINE_WINDOW));
+    }
+    let line_end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i);
+    (
+        line_start.max(pos.saturating_sub(LINE_WINDOW)),
+        line_end.min(end + LINE_WINDOW),
+    )
+}
+
+/// Applies the rule's own checks and the false-positive filters to one extracted secret.
+fn accept(rule: &Rule, value: &[u8]) -> bool {
+    if value.is_empty() {
+        return false;
+    }
+    if rule.allow.iter().any(|a| a.is_match(value)) {
+        return false;
+    }
+    if let Some(min) = rule.min_entropy
+        && filters::entropy(value) < min
+    {
+        return false;
+    }
+    if let Some(validator) = rule.validator
+        && !validator.check(value)
+    {
+        return false;
+    }
+    if filters::is_placeholder(value) {
+        return false;
+    }
+    if rule.generic
+        && (filters::is_reference(value) || filters::is_hash_like(value))
+    {
+        return false;
+    }
+    true
+}

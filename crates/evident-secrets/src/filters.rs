@@ -1,0 +1,194 @@
+//! False-positive discipline: what looks like a secret but is not one.
+
+/// Shannon entropy of `bytes`, in bits per byte.
+pub fn entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Number of distinct byte values in `bytes`.
+pub fn distinct_bytes(bytes: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    for &b in bytes {
+        seen[b as usize] = true;
+    }
+    seen.iter().filter(|&&s| s).count()
+}
+
+/// Words that mark documentation examples and placeholders rather than live credentials.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "example",
+    "xxxx",
+    "****",
+    "changeme",
+    "change_me",
+    "change-me",
+    "placeholder",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "yourpass",
+    "dummy",
+    "redacted",
+    "replace_me",
+    "replaceme",
+    "replace-me",
+    "<",
+    ">",
+    "...",
+    "…",
+    "insert_",
+    "fake",
+    "notreal",
+    "not_real",
+    "not-a-real",
+    "sample",
+    "12345678",
+    "abcdefgh",
+    "000000",
+];
+
+/// Is this value a documentation example or a placeholder (`<your-key>`, `xxxx`, `changeme`)?
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
+    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    // A run of one repeated character covering most of the value (`aaaaaaaa`, `0000…`).
+    let bytes = lower.as_bytes();
+    distinct_bytes(bytes) <= 3 && bytes.len() >= 6
+}
+
+/// Is this value a reference to a secret held elsewhere (`${VAR}`, `${{ secrets.X }}`,
+/// `{{ .Values.x }}`, `os.environ[...]`, `process.env.X`, a bare identifier)?
+pub fn is_reference(secret: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(secret);
+    let t = text.trim();
+    if t.is_empty() {
+        return true;
+    }
+    let starts = ["$", "{{", "%(", "%{", "#{", "<%", "{%", "@Value", "!Ref", "!Sub", "!GetAtt", "ENC["];
+    if starts.iter().any(|s| t.starts_with(s)) {
+        return true;
+    }
+    let contains = [
+        "${", "{{", "}}", "os.environ", "os.getenv", "getenv(", "process.env", "env(", "ENV[",
+        "secrets.", "vault:", "ssm:", "secretsmanager:", "System.getenv", "config[", "settings.",
+        "Environment.GetEnvironmentVariable",
+    ];
+    if contains.iter().any(|s| t.contains(s)) {
+        return true;
+    }
+    // A call or an attribute path: `get_secret("x")`, `config.db.password`, `self.password`.
+    if t.ends_with(')') && t.contains('(') {
+        return true;
+    }
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    if t.contains('.') && t.split('.').all(ident) && !t.bytes().any(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    // An environment-variable name such as `DB_PASSWORD`.
+    t.len() >= 3
+        && t.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+        && t.contains('_')
+}
+
+/// Is this value a hash, a digest or an integrity string rather than a credential?
+pub fn is_hash_like(secret: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(secret);
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    for prefix in ["sha1-", "sha256-", "sha384-", "sha512-", "sha1:", "sha256:", "sha512:", "md5:", "h1:"] {
+        if lower.starts_with(prefix) {
+            return true;
+        }
+    }
+    let hex = t.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex && matches!(t.len(), 32 | 40 | 56 | 64 | 96 | 128)) || is_uuid(t)
+}
+
+/// Is this an RFC 4122-shaped UUID?
+pub fn is_uuid(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Lockfiles and checksum files hold integrity hashes, never credentials: generic rules skip them.
+pub fn is_lockfile(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "Cargo.lock"
+            | "go.sum"
+            | "poetry.lock"
+            | "uv.lock"
+            | "Pipfile.lock"
+            | "composer.lock"
+            | "Gemfile.lock"
+            | "packages.lock.json"
+            | "gradle.lockfile"
+            | "flake.lock"
+            | "mix.lock"
+            | "pubspec.lock"
+            | "Package.resolved"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_orders_random_above_repetitive() {
+        assert!(entropy(b"aaaaaaaa") < 0.01);
+        assert!(entropy(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9aB3kQ2p") > 4.0);
+    }
+
+    #[test]
+    fn placeholders_and_references_are_recognised() {
+        for p in ["<your-key>", "xxxxxxxxxxxxxxxx", "changeme", "AKIAIOSFODNN7EXAMPLE", "********"] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
+        assert!(!is_placeholder(b"Zq3v9LkP0wR7tYb2"));
+        for r in ["${DB_PASSWORD}", "${{ secrets.TOKEN }}", "{{ .Values.password }}", "os.environ['X']", "process.env.API_KEY", "DB_PASSWORD", "config.db.password", "get_secret(\"db\")"] {
+            assert!(is_reference(r.as_bytes()), "{r}");
+        }
+        assert!(!is_reference(b"s3cr3t-Pa55w0rd!"));
+    }
+
+    #[test]
+    fn hashes_and_uuids_are_not_secrets() {
+        assert!(is_hash_like(b"d41d8cd98f00b204e9800998ecf8427e"));
+        assert!(is_hash_like(b"sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="));
+        assert!(is_hash_like(b"123e4567-e89b-12d3-a456-426614174000"));
+        assert!(!is_hash_like(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9aB3kQ2p"));
+    }
+}

@@ -1,0 +1,61 @@
+//! `evident`: the command-line entry point.
+
+mod cli;
+mod commands;
+mod render;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+/// How a command ended, mapped to the exit-code contract.
+pub enum Outcome {
+    /// Exit 0.
+    Clean,
+    /// Exit 1: findings at or above the failing threshold.
+    Findings,
+}
+
+/// An error that ends the run with exit code 2.
+#[derive(Debug)]
+pub struct Failure(pub anyhow::Error);
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(cli) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(Failure(e)) => {
+            // A closed pipe (`evident … | head`) is not an error.
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let mut stderr = anstream::stderr();
+            let red = anstyle::Style::new().bold().fg_color(Some(anstyle::AnsiColor::Red.into()));
+            let _ = writeln!(stderr, "{red}error{red:#}: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

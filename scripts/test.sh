@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what the tests need (a Python virtual
+# environment with the SARIF/JSON schema validator and the pre-commit framework), then runs
+# every Rust test. Nothing is skipped: a test whose tool is missing fails and says why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cache="${EVIDENT_CACHE_DIR:-$HOME/.cache/evident}"
+venv="$cache/venv"
+if [ ! -x "$venv/bin/python" ]; then
+  mkdir -p "$cache"
+  python3 -m venv "$venv"
+fi
+# Pinned versions of the validators the tests drive.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  'jsonschema==4.26.0' 'pre-commit==4.7.0'
+
+export EVIDENT_TEST_PYTHON="$venv/bin/python"
+export EVIDENT_TEST_PRE_COMMIT="$venv/bin/pre-commit"
+
+cargo test --workspace --locked "$@"
