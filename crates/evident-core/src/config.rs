@@ -96,7 +96,9 @@ impl Config {
         {
             return Err(ConfigError::Invalid {
                 path: origin.to_owned(),
-                message: format!("[project] tier = {tier}: a risk tier is 1 (most critical), 2 or 3"),
+                message: format!(
+                    "[project] tier = {tier}: a risk tier is 1 (most critical), 2 or 3"
+                ),
             });
         }
         Ok(())
@@ -128,9 +130,13 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_errors_with_a_line() {
-        let err = Config::parse("evident.toml", "[secrets]\nexclude = []\nexclud = []\n").unwrap_err();
+        let err =
+            Config::parse("evident.toml", "[secrets]\nexclude = []\nexclud = []\n").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("evident.toml") && text.contains("line 3") && text.contains("exclud"), "{text}");
+        assert!(
+            text.contains("evident.toml") && text.contains("line 3") && text.contains("exclud"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -143,6 +149,11 @@ mod tests {
         assert_eq!(c.project.tier, Some(1));
         assert_eq!(c.scan.fail_on, Some(Severity::High));
         assert_eq!(c.secrets.exclude, vec!["fixtures/**".to_string()]);
-        assert!(Config::parse("x", "[project]\ntier = 7\n").unwrap_err().to_string().contains("tier = 7"));
+        assert!(
+            Config::parse("x", "[project]\ntier = 7\n")
+                .unwrap_err()
+                .to_string()
+                .contains("tier = 7")
+        );
     }
 }

@@ -5,16 +5,16 @@
 //! fingerprint are never forgotten. Time comes from an injected [`Clock`].
 
 mod check;
-pub mod config;
 mod clock;
+pub mod config;
 mod finding;
 mod report;
 mod severity;
 mod subject;
 
 pub use check::{Check, CheckError};
-pub use config::{Config, ConfigError};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{Config, ConfigError};
 pub use finding::{Finding, FindingBuilder, Location, Suppression, SuppressionKind};
 pub use report::{ScanError, ScanReport, ScanStats};
 pub use severity::{Confidence, ParseLevelError, Severity};

@@ -133,7 +133,14 @@ mod tests {
         }
         for level in Severity::ALL {
             assert_eq!(level.as_str().parse::<Severity>().unwrap(), level);
-            assert_eq!(level.to_string().to_uppercase().parse::<Severity>().unwrap(), level);
+            assert_eq!(
+                level
+                    .to_string()
+                    .to_uppercase()
+                    .parse::<Severity>()
+                    .unwrap(),
+                level
+            );
         }
         let err = "severe".parse::<Severity>().unwrap_err().to_string();
         assert!(err.contains("severe") && err.contains("critical"), "{err}");

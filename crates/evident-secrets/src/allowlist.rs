@@ -36,7 +36,10 @@ pub struct Context<'a> {
 
 impl Allowlist {
     pub fn is_empty(&self) -> bool {
-        self.paths.is_empty() && self.regexes.is_empty() && self.stopwords.is_empty() && self.commits.is_empty()
+        self.paths.is_empty()
+            && self.regexes.is_empty()
+            && self.stopwords.is_empty()
+            && self.commits.is_empty()
     }
 
     /// Does this allowlist allow the candidate?
@@ -58,7 +61,10 @@ impl Allowlist {
             checks.push(self.stopwords.iter().any(|w| lower.contains(w.as_str())));
         }
         if !self.commits.is_empty() {
-            checks.push(ctx.commit.is_some_and(|c| self.commits.iter().any(|a| c.starts_with(a.as_str()))));
+            checks.push(
+                ctx.commit
+                    .is_some_and(|c| self.commits.iter().any(|a| c.starts_with(a.as_str()))),
+            );
         }
         if checks.is_empty() {
             return false;

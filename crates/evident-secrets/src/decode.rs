@@ -17,8 +17,12 @@ pub struct DecodedEntry {
 
 /// Is this file likely to hold a Kubernetes Secret?
 pub fn has_kubernetes_secret(path: &str, data: &[u8]) -> bool {
-    let yaml = path.ends_with(".yaml") || path.ends_with(".yml") || path.ends_with(".json") || path == "<stdin>";
-    yaml && memchr::memmem::find(data, b"Secret").is_some() && memchr::memmem::find(data, b"kind").is_some()
+    let yaml = path.ends_with(".yaml")
+        || path.ends_with(".yml")
+        || path.ends_with(".json")
+        || path == "<stdin>";
+    yaml && memchr::memmem::find(data, b"Secret").is_some()
+        && memchr::memmem::find(data, b"kind").is_some()
 }
 
 /// Decodes the `data:` entries of every Secret document in `data` (YAML, line-based: robust to
@@ -44,7 +48,9 @@ pub fn kubernetes_secret_entries(data: &[u8]) -> Vec<DecodedEntry> {
             in_secret = content["kind:".len()..].trim().trim_matches(['"', '\'']) == "Secret";
             continue;
         }
-        if content == "data:" || content.starts_with("data: ") && content["data:".len()..].trim().is_empty() {
+        if content == "data:"
+            || content.starts_with("data: ") && content["data:".len()..].trim().is_empty()
+        {
             data_indent = Some(indent);
             continue;
         }
@@ -59,7 +65,9 @@ pub fn kubernetes_secret_entries(data: &[u8]) -> Vec<DecodedEntry> {
         if !in_secret {
             continue;
         }
-        let Some((key, value)) = content.split_once(':') else { continue };
+        let Some((key, value)) = content.split_once(':') else {
+            continue;
+        };
         let value = value.trim().trim_matches(['"', '\'']);
         if value.len() < 4 {
             continue;
@@ -67,8 +75,12 @@ pub fn kubernetes_secret_entries(data: &[u8]) -> Vec<DecodedEntry> {
         let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(value) else {
             continue;
         };
-        let Ok(text) = String::from_utf8(decoded) else { continue };
-        let Some(rel) = line.find(value) else { continue };
+        let Ok(text) = String::from_utf8(decoded) else {
+            continue;
+        };
+        let Some(rel) = line.find(value) else {
+            continue;
+        };
         let key = key.trim().trim_matches(['"', '\'']);
         let text = if text.contains('\n') {
             text.into_bytes()

@@ -118,14 +118,24 @@ impl Engine {
         let mut out = Vec::new();
         for (rule_index, ws, we) in windows {
             let rule = &self.rules[rule_index as usize];
+            let Some(compiled) = rule.pattern.get() else {
+                continue;
+            };
             let hay = &data[ws..we];
-            for caps in rule.regex.captures_iter(hay) {
+            for caps in compiled.regex.captures_iter(hay) {
                 let whole = caps.get(0).expect("group 0 always matches");
-                let Some(secret) = caps.get(rule.secret_group).or(Some(whole)) else {
-                    continue;
-                };
+                let secret = compiled
+                    .secret_groups
+                    .iter()
+                    .find_map(|&g| caps.get(g))
+                    .unwrap_or(whole);
+                let key = compiled
+                    .key_groups
+                    .iter()
+                    .find_map(|&g| caps.get(g))
+                    .map(|m| m.as_bytes());
                 let value = secret.as_bytes();
-                if !accept(rule, value) {
+                if !accept(rule, value, key) {
                     continue;
                 }
                 out.push(Candidate {
@@ -157,7 +167,7 @@ fn window(data: &[u8], pos: usize, end: usize, multiline: bool) -> (usize, usize
 }
 
 /// Applies the rule's own checks and the false-positive filters to one extracted secret.
-fn accept(rule: &Rule, value: &[u8]) -> bool {
+fn accept(rule: &Rule, value: &[u8], key: Option<&[u8]>) -> bool {
     if value.is_empty() {
         return false;
     }
@@ -177,9 +187,7 @@ fn accept(rule: &Rule, value: &[u8]) -> bool {
     if filters::is_placeholder(value) {
         return false;
     }
-    if rule.generic
-        && (filters::is_reference(value) || filters::is_hash_like(value))
-    {
+    if rule.generic && filters::is_generic_false_positive(value, key) {
         return false;
     }
     true

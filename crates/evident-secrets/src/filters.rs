@@ -58,6 +58,8 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "notreal",
     "not_real",
     "not-a-real",
+    "put your",
+    "unique phrase",
     "sample",
     "12345678",
     "abcdefgh",
@@ -83,13 +85,29 @@ pub fn is_reference(secret: &[u8]) -> bool {
     if t.is_empty() {
         return true;
     }
-    let starts = ["$", "{{", "%(", "%{", "#{", "<%", "{%", "@Value", "!Ref", "!Sub", "!GetAtt", "ENC["];
+    let starts = [
+        "$", "{{", "%(", "%{", "#{", "<%", "{%", "@Value", "!Ref", "!Sub", "!GetAtt", "ENC[",
+    ];
     if starts.iter().any(|s| t.starts_with(s)) {
         return true;
     }
     let contains = [
-        "${", "{{", "}}", "os.environ", "os.getenv", "getenv(", "process.env", "env(", "ENV[",
-        "secrets.", "vault:", "ssm:", "secretsmanager:", "System.getenv", "config[", "settings.",
+        "${",
+        "{{",
+        "}}",
+        "os.environ",
+        "os.getenv",
+        "getenv(",
+        "process.env",
+        "env(",
+        "ENV[",
+        "secrets.",
+        "vault:",
+        "ssm:",
+        "secretsmanager:",
+        "System.getenv",
+        "config[",
+        "settings.",
         "Environment.GetEnvironmentVariable",
     ];
     if contains.iter().any(|s| t.contains(s)) {
@@ -101,7 +119,9 @@ pub fn is_reference(secret: &[u8]) -> bool {
     }
     let ident = |s: &str| {
         !s.is_empty()
-            && s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && s.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     };
     if t.contains('.') && t.split('.').all(ident) && !t.bytes().any(|b| b.is_ascii_digit()) {
@@ -109,8 +129,255 @@ pub fn is_reference(secret: &[u8]) -> bool {
     }
     // An environment-variable name such as `DB_PASSWORD`.
     t.len() >= 3
-        && t.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+        && t.bytes()
+            .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
         && t.contains('_')
+}
+
+/// Words a key name ends with when its value is metadata about a credential, not the credential.
+const METADATA_KEY_ENDINGS: &[&str] = &[
+    "id",
+    "ids",
+    "name",
+    "names",
+    "file",
+    "path",
+    "dir",
+    "url",
+    "uri",
+    "endpoint",
+    "length",
+    "len",
+    "min",
+    "max",
+    "type",
+    "field",
+    "fields",
+    "label",
+    "hint",
+    "placeholder",
+    "prompt",
+    "regex",
+    "pattern",
+    "policy",
+    "expiry",
+    "expires",
+    "expiration",
+    "ttl",
+    "count",
+    "enabled",
+    "required",
+    "header",
+    "param",
+    "env",
+    "var",
+    "ref",
+    "version",
+    "hash",
+    "hashed",
+    "digest",
+    "checksum",
+    "sha",
+    "sha1",
+    "sha256",
+    "md5",
+    "format",
+    "mode",
+    "input",
+    "rotation",
+    "reset",
+    "error",
+    "errors",
+    "message",
+    "valid",
+    "validator",
+    "strength",
+    "changed",
+    "updated",
+    "created",
+    "at",
+    "date",
+    "time",
+    "size",
+    "location",
+    "store",
+    "provider",
+    "manager",
+    "key_id",
+    "keyid",
+    "arn",
+];
+
+/// Values that are well-known defaults or obvious non-values rather than credentials.
+const NON_VALUES: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "postgres",
+    "mysql",
+    "root",
+    "admin",
+    "guest",
+    "test",
+    "testing",
+    "pass",
+    "default",
+    "none",
+    "null",
+    "nil",
+    "true",
+    "false",
+    "undefined",
+    "empty",
+    "hidden",
+    "masked",
+    "filtered",
+    "[filtered]",
+    "required",
+    "optional",
+    "string",
+    "str",
+    "bytes",
+    "sensitive",
+    "secure",
+    "insecure",
+    "unset",
+];
+
+/// For context-based (generic) rules: is this value something other than a credential — a
+/// reference, code, a path, a URL, a hash under a hash-like key, a default, or metadata named by
+/// the key (`password_file`, `token_type`, `secret_name`)?
+pub fn is_generic_false_positive(value: &[u8], key: Option<&[u8]>) -> bool {
+    let text = String::from_utf8_lossy(value);
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    if is_reference(value) {
+        return true;
+    }
+    if NON_VALUES.contains(&lower.as_str()) {
+        return true;
+    }
+    // Code, paths, URLs, tags and templated placeholders.
+    if looks_like_code(t)
+        || t.contains("->")
+        || t.starts_with('/')
+        || t.starts_with("./")
+        || t.starts_with("~/")
+        || t.starts_with('!')
+        || t.starts_with('{')
+        || lower.starts_with("http://")
+        || lower.starts_with("https://")
+        || lower.starts_with("file:")
+        || t.starts_with("__") && t.ends_with("__")
+        || lower.contains("not-the-real")
+        || lower.contains("not_the_real")
+        || lower.contains("notthereal")
+    {
+        return true;
+    }
+    // `id=pip_conf,…`: an option list, not a value.
+    if let Some((head, rest)) = t.split_once('=')
+        && !head.is_empty()
+        && !rest.is_empty()
+        && !rest.starts_with('=')
+        && head
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && head.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+    {
+        return true;
+    }
+    // Plain words and identifiers (`userPassword`, `hunter`) rather than generated secrets.
+    if t.len() <= 24 && is_identifier_like(t) {
+        return true;
+    }
+    let Some(key) = key else {
+        return is_hash_like(value);
+    };
+    let key = String::from_utf8_lossy(key).to_ascii_lowercase();
+    // The value repeats the key (`password_field = "password"`).
+    if !lower.is_empty() && key.contains(lower.as_str()) {
+        return true;
+    }
+    let words: Vec<&str> = split_key_words(&key);
+    if let Some(last) = words.last()
+        && METADATA_KEY_ENDINGS.contains(last)
+    {
+        return true;
+    }
+    let hashy = words.iter().any(|w| {
+        matches!(
+            *w,
+            "hash"
+                | "hashed"
+                | "sha"
+                | "sha1"
+                | "sha256"
+                | "sha512"
+                | "md5"
+                | "digest"
+                | "checksum"
+                | "integrity"
+                | "fingerprint"
+                | "etag"
+                | "commit"
+        )
+    });
+    (hashy && is_hash_like(value)) || is_uuid(t) && !key.contains("key") && !key.contains("secret")
+}
+
+/// A call or an index into a variable: `forms.CharField(`, `self.data[`, `function(t)`.
+fn looks_like_code(t: &str) -> bool {
+    let Some(open) = t.find(['(', '[']) else {
+        return false;
+    };
+    let head = &t[..open];
+    head.len() >= 3
+        && head
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'.' || b == b'_' || b == b'$')
+}
+
+/// A word or an identifier in a common naming style (`hunter`, `userPassword`, `DB_HOST`,
+/// `my-service`), as opposed to a random mix of cases.
+fn is_identifier_like(t: &str) -> bool {
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'-')
+    {
+        return false;
+    }
+    t.split(['_', '-']).filter(|w| !w.is_empty()).all(|word| {
+        let b = word.as_bytes();
+        let all_upper = b.iter().all(u8::is_ascii_uppercase);
+        // camelCase / PascalCase: an upper-case letter only at the start of each part, and
+        // every part at least two letters long.
+        let mut parts = 0;
+        let mut run = 0;
+        let mut ok = true;
+        for (i, c) in b.iter().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                ok &= run >= 2;
+                parts += 1;
+                run = 1;
+            } else {
+                run += 1;
+            }
+            if i > 0 && c.is_ascii_uppercase() && b[i - 1].is_ascii_uppercase() {
+                ok = false;
+            }
+        }
+        all_upper || (ok && run >= 2 && parts <= 4)
+    })
+}
+
+/// Splits a key name into lower-case words on `_`, `-`, `.` and camelCase boundaries.
+fn split_key_words(key: &str) -> Vec<&str> {
+    key.split(|c: char| c == '_' || c == '-' || c == '.' || c == ' ' || c == '"' || c == '\'')
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// Is this value a hash, a digest or an integrity string rather than a credential?
@@ -118,7 +385,9 @@ pub fn is_hash_like(secret: &[u8]) -> bool {
     let text = String::from_utf8_lossy(secret);
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
-    for prefix in ["sha1-", "sha256-", "sha384-", "sha512-", "sha1:", "sha256:", "sha512:", "md5:", "h1:"] {
+    for prefix in [
+        "sha1-", "sha256-", "sha384-", "sha512-", "sha1:", "sha256:", "sha512:", "md5:", "h1:",
+    ] {
         if lower.starts_with(prefix) {
             return true;
         }
@@ -174,14 +443,46 @@ mod tests {
 
     #[test]
     fn placeholders_and_references_are_recognised() {
-        for p in ["<your-key>", "xxxxxxxxxxxxxxxx", "changeme", "AKIAIOSFODNN7EXAMPLE", "********"] {
+        for p in [
+            "<your-key>",
+            "xxxxxxxxxxxxxxxx",
+            "changeme",
+            "AKIAIOSFODNN7EXAMPLE",
+            "********",
+        ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
         assert!(!is_placeholder(b"Zq3v9LkP0wR7tYb2"));
-        for r in ["${DB_PASSWORD}", "${{ secrets.TOKEN }}", "{{ .Values.password }}", "os.environ['X']", "process.env.API_KEY", "DB_PASSWORD", "config.db.password", "get_secret(\"db\")"] {
+        for r in [
+            "${DB_PASSWORD}",
+            "${{ secrets.TOKEN }}",
+            "{{ .Values.password }}",
+            "os.environ['X']",
+            "process.env.API_KEY",
+            "DB_PASSWORD",
+            "config.db.password",
+            "get_secret(\"db\")",
+        ] {
             assert!(is_reference(r.as_bytes()), "{r}");
         }
         assert!(!is_reference(b"s3cr3t-Pa55w0rd!"));
+        for word in [
+            "hunter",
+            "userPassword",
+            "DB_HOST",
+            "my-service",
+            "PasswordInput",
+        ] {
+            assert!(is_identifier_like(word), "{word}");
+        }
+        for random in ["XLTMptdXJh-xNw", "qWeRtYuIoP", "Zq3v9LkP0wR7tYb2"] {
+            assert!(!is_identifier_like(random), "{random}");
+        }
+        assert!(looks_like_code(
+            "forms.CharField(widget=forms.PasswordInput"
+        ));
+        assert!(looks_like_code("self.cleaned_data["));
+        assert!(!looks_like_code("Pza1Rz(bi_9Xy2crHpNq"));
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub fn build(
         line += memchr::memchr_iter(b'\n', &data[counted_to..start]).count() as u32;
         counted_to = start;
         let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&data[line_start..start]).chars().count() as u32 + 1;
+        let column = String::from_utf8_lossy(&data[line_start..start])
+            .chars()
+            .count() as u32
+            + 1;
         let secret = &data[candidate.secret_start..candidate.secret_end];
         let end_line = line
             + memchr::memchr_iter(b'\n', &data[start..candidate.secret_end.max(start)]).count()
@@ -66,7 +69,8 @@ pub fn build(
 
 /// An `evident:allow <reason>` comment on the line that starts at `line_start`.
 fn inline_allow(data: &[u8], line_start: usize) -> Option<Suppression> {
-    let line_end = memchr::memchr(b'\n', &data[line_start..]).map_or(data.len(), |i| line_start + i);
+    let line_end =
+        memchr::memchr(b'\n', &data[line_start..]).map_or(data.len(), |i| line_start + i);
     let line = String::from_utf8_lossy(&data[line_start..line_end]);
     ALLOW_MARKERS.iter().find_map(|marker| {
         let at = line.find(marker)?;

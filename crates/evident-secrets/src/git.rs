@@ -90,7 +90,9 @@ fn all_tips(repo: &gix::Repository, root: &Path) -> Result<Vec<ObjectId>, GitErr
     }
     let platform = repo.references().map_err(|e| git_err(root, e))?;
     for reference in platform.all().map_err(|e| git_err(root, e))? {
-        let Ok(mut reference) = reference else { continue };
+        let Ok(mut reference) = reference else {
+            continue;
+        };
         // Tags may point at trees or blobs; only commits have history.
         if let Ok(commit) = reference.peel_to_commit() {
             tips.push(commit.id);
@@ -102,7 +104,11 @@ fn all_tips(repo: &gix::Repository, root: &Path) -> Result<Vec<ObjectId>, GitErr
 }
 
 /// All ancestors of `tips` (inclusive).
-fn ancestors(repo: &gix::Repository, root: &Path, tips: &[ObjectId]) -> Result<HashSet<ObjectId>, GitError> {
+fn ancestors(
+    repo: &gix::Repository,
+    root: &Path,
+    tips: &[ObjectId],
+) -> Result<HashSet<ObjectId>, GitError> {
     let mut seen = HashSet::new();
     let mut stack: Vec<ObjectId> = tips.to_vec();
     while let Some(id) = stack.pop() {
@@ -148,14 +154,19 @@ fn parents_first(
     Ok(order)
 }
 
-fn commit_info(repo: &gix::Repository, root: &Path, id: ObjectId) -> Result<(CommitInfo, ObjectId), GitError> {
+fn commit_info(
+    repo: &gix::Repository,
+    root: &Path,
+    id: ObjectId,
+) -> Result<(CommitInfo, ObjectId), GitError> {
     let commit = repo.find_commit(id).map_err(|e| git_err(root, e))?;
     let tree = commit.tree_id().map_err(|e| git_err(root, e))?.detach();
     let (author, date) = match commit.author() {
         Ok(sig) => {
             let sig = sig.trim();
             let seconds = sig.seconds();
-            let date = jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.to_string());
+            let date = jiff::Timestamp::from_second(seconds)
+                .map_or_else(|_| seconds.to_string(), |t| t.to_string());
             (format!("{} <{}>", sig.name, sig.email), date)
         }
         Err(_) => (String::from("unknown"), String::new()),
@@ -176,7 +187,11 @@ fn collect_tree(
     if !seen_trees.insert(tree) {
         return Ok(());
     }
-    let data = repo.find_object(tree).map_err(|e| git_err(root, e))?.detach().data;
+    let data = repo
+        .find_object(tree)
+        .map_err(|e| git_err(root, e))?
+        .detach()
+        .data;
     for entry in gix::objs::TreeRefIter::from_bytes(&data, repo.object_hash()) {
         let entry = entry.map_err(|e| git_err(root, e))?;
         let name = entry.filename.to_str_lossy();
@@ -186,7 +201,15 @@ fn collect_tree(
             format!("{prefix}/{name}")
         };
         if entry.mode.is_tree() {
-            collect_tree(repo, root, entry.oid.to_owned(), &path, seen_trees, seen_blobs, out)?;
+            collect_tree(
+                repo,
+                root,
+                entry.oid.to_owned(),
+                &path,
+                seen_trees,
+                seen_blobs,
+                out,
+            )?;
         } else if entry.mode.is_blob() && seen_blobs.insert(entry.oid.to_owned()) {
             out.push((entry.oid.to_owned(), path));
         }
@@ -212,7 +235,10 @@ pub fn scan_history<T: Send>(
     let (tips, hidden_tips) = match range {
         HistoryRange::All => (all_tips(&repo, root)?, Vec::new()),
         HistoryRange::Since(rev) => (all_tips(&repo, root)?, vec![resolve(&repo, root, rev)?]),
-        HistoryRange::Range(from, to) => (vec![resolve(&repo, root, to)?], vec![resolve(&repo, root, from)?]),
+        HistoryRange::Range(from, to) => (
+            vec![resolve(&repo, root, to)?],
+            vec![resolve(&repo, root, from)?],
+        ),
     };
     let hidden = ancestors(&repo, root, &hidden_tips)?;
     let order = parents_first(&repo, root, &tips, &hidden)?;
@@ -223,16 +249,36 @@ pub fn scan_history<T: Send>(
     // What the excluded boundary already had is not "introduced" by the range.
     for tip in &hidden_tips {
         let (_, tree) = commit_info(&repo, root, *tip)?;
-        collect_tree(&repo, root, tree, "", &mut seen_trees, &mut seen_blobs, &mut scratch)?;
+        collect_tree(
+            &repo,
+            root,
+            tree,
+            "",
+            &mut seen_trees,
+            &mut seen_blobs,
+            &mut scratch,
+        )?;
     }
     let mut commits = Vec::with_capacity(order.len());
     let mut jobs = Vec::new();
     for id in order {
         let (info, tree) = commit_info(&repo, root, id)?;
         let mut new_blobs = Vec::new();
-        collect_tree(&repo, root, tree, "", &mut seen_trees, &mut seen_blobs, &mut new_blobs)?;
+        collect_tree(
+            &repo,
+            root,
+            tree,
+            "",
+            &mut seen_trees,
+            &mut seen_blobs,
+            &mut new_blobs,
+        )?;
         let index = commits.len();
-        jobs.extend(new_blobs.into_iter().map(|(id, path)| BlobJob { id, path, commit: index }));
+        jobs.extend(new_blobs.into_iter().map(|(id, path)| BlobJob {
+            id,
+            path,
+            commit: index,
+        }));
         commits.push(info);
     }
 
@@ -257,7 +303,11 @@ pub fn scan_history<T: Send>(
                     author: Some(info.author.clone()),
                     date: Some(info.date.clone()),
                 };
-                Ok(Some((job.commit, scan(&job.path, data, &provenance), data.len() as u64)))
+                Ok(Some((
+                    job.commit,
+                    scan(&job.path, data, &provenance),
+                    data.len() as u64,
+                )))
             },
         )
         .collect();
@@ -296,15 +346,26 @@ pub fn staged_files(root: &Path) -> Result<Vec<StagedFile>, GitError> {
     let index = repo.index_or_empty().map_err(|e| git_err(root, e))?;
     let mut out = Vec::new();
     for entry in index.entries() {
-        if !entry.mode.is_submodule() && entry.mode.to_tree_entry_mode().is_some_and(|m| m.is_blob()) {
+        if !entry.mode.is_submodule()
+            && entry.mode.to_tree_entry_mode().is_some_and(|m| m.is_blob())
+        {
             let path = entry.path(&index).to_str_lossy().into_owned();
             let head_id = head_blobs.get(&path).copied();
             if head_id == Some(entry.id) {
                 continue;
             }
-            let staged = repo.find_object(entry.id).map_err(|e| git_err(root, e))?.detach().data;
+            let staged = repo
+                .find_object(entry.id)
+                .map_err(|e| git_err(root, e))?
+                .detach()
+                .data;
             let head = match head_id {
-                Some(id) => Some(repo.find_object(id).map_err(|e| git_err(root, e))?.detach().data),
+                Some(id) => Some(
+                    repo.find_object(id)
+                        .map_err(|e| git_err(root, e))?
+                        .detach()
+                        .data,
+                ),
                 None => None,
             };
             out.push(StagedFile { path, staged, head });
@@ -313,15 +374,27 @@ pub fn staged_files(root: &Path) -> Result<Vec<StagedFile>, GitError> {
     Ok(out)
 }
 
-fn head_paths(repo: &gix::Repository, root: &Path, tree: ObjectId) -> Result<HashMap<String, ObjectId>, GitError> {
+fn head_paths(
+    repo: &gix::Repository,
+    root: &Path,
+    tree: ObjectId,
+) -> Result<HashMap<String, ObjectId>, GitError> {
     let mut map = HashMap::new();
     let mut stack = vec![(tree, String::new())];
     while let Some((tree, prefix)) = stack.pop() {
-        let data = repo.find_object(tree).map_err(|e| git_err(root, e))?.detach().data;
+        let data = repo
+            .find_object(tree)
+            .map_err(|e| git_err(root, e))?
+            .detach()
+            .data;
         for entry in gix::objs::TreeRefIter::from_bytes(&data, repo.object_hash()) {
             let entry = entry.map_err(|e| git_err(root, e))?;
             let name = entry.filename.to_str_lossy();
-            let path = if prefix.is_empty() { name.into_owned() } else { format!("{prefix}/{name}") };
+            let path = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
             if entry.mode.is_tree() {
                 stack.push((entry.oid.to_owned(), path));
             } else if entry.mode.is_blob() {

@@ -128,10 +128,18 @@ fn load_into(path: &Path, imported: &mut Imported, depth: usize) -> Result<(), I
         message,
     };
     if depth > 4 {
-        return Err(err("`[extend] path` chain is deeper than 4 files (a cycle?)".into()));
+        return Err(err(
+            "`[extend] path` chain is deeper than 4 files (a cycle?)".into(),
+        ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    parse_into(&origin, &text, path.parent().map(Path::to_path_buf), imported, depth)
+    parse_into(
+        &origin,
+        &text,
+        path.parent().map(Path::to_path_buf),
+        imported,
+        depth,
+    )
 }
 
 /// Parses a gitleaks configuration from text (`origin` names it in errors).
@@ -152,11 +160,14 @@ fn parse_into(
         path: origin.to_owned(),
         message,
     };
-    let file: File = toml::from_str(text).map_err(|e| err(format!("not a valid gitleaks config: {e}")))?;
+    let file: File =
+        toml::from_str(text).map_err(|e| err(format!("not a valid gitleaks config: {e}")))?;
     let _ = (&file.title, &file.description, &file.min_version);
     if let Some(extend) = &file.extend {
         imported.use_default |= extend.use_default;
-        imported.disabled_rules.extend(extend.disabled_rules.iter().cloned());
+        imported
+            .disabled_rules
+            .extend(extend.disabled_rules.iter().cloned());
         if extend.url.is_some() {
             return Err(err(
                 "`[extend] url` is not supported: evident never fetches configuration over the network; download the file and use `[extend] path`".into(),
@@ -169,7 +180,9 @@ fn parse_into(
     }
     for raw in file.allowlist.into_iter().chain(file.allowlists) {
         let targets = raw.target_rules.clone();
-        imported.allowlists.push((allowlist(origin, "allowlist", raw)?, targets));
+        imported
+            .allowlists
+            .push((allowlist(origin, "allowlist", raw)?, targets));
     }
     for raw in file.rules {
         let id = normalise_id(&raw.id);
@@ -194,7 +207,9 @@ fn parse_into(
         let path = raw
             .path
             .as_deref()
-            .map(|p| Regex::new(p).map_err(|e| rule_err(format!("`path` is not a valid regex: {e}"))))
+            .map(|p| {
+                Regex::new(p).map_err(|e| rule_err(format!("`path` is not a valid regex: {e}")))
+            })
             .transpose()?;
         let mut allowlists = Vec::new();
         for a in raw.allowlist.into_iter().chain(raw.allowlists) {
@@ -202,30 +217,38 @@ fn parse_into(
         }
         let Some(pattern) = raw.regex.as_deref() else {
             let Some(path) = path else {
-                return Err(rule_err("has neither `regex` nor `path`: give at least one".into()));
+                return Err(rule_err(
+                    "has neither `regex` nor `path`: give at least one".into(),
+                ));
             };
             imported.path_rules.push((check, path));
             continue;
         };
-        let regex = regex::bytes::RegexBuilder::new(pattern)
-            .size_limit(32 << 20)
-            .build()
-            .map_err(|e| rule_err(format!("`regex` is not valid in evident's (RE2-like) syntax: {e}")))?;
-        let secret_group = match raw.secret_group {
-            Some(g) if g >= regex.captures_len() => {
+        let mut compiled = crate::rules::compile_pattern(pattern).map_err(|e| {
+            rule_err(format!(
+                "`regex` is not valid in evident's (RE2-like) syntax: {e}"
+            ))
+        })?;
+        let groups = compiled.regex.captures_len();
+        match raw.secret_group {
+            Some(g) if g >= groups => {
                 return Err(rule_err(format!(
                     "`secretGroup = {g}` but the regex has only {} group(s)",
-                    regex.captures_len() - 1
+                    groups - 1
                 )));
             }
-            Some(g) => g,
-            None => usize::from(regex.captures_len() > 1),
-        };
+            Some(g) => compiled.secret_groups = vec![g],
+            None => {}
+        }
+        let pattern = crate::rules::LazyPattern::from_compiled(pattern, compiled);
         imported.rules.push(Rule {
             check,
-            keywords: raw.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
-            regex,
-            secret_group,
+            keywords: raw
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
+            pattern,
             min_entropy: raw.entropy,
             validator: None,
             generic: false,
@@ -266,7 +289,10 @@ fn allowlist(origin: &str, owner: &str, raw: RawAllowlist) -> Result<Allowlist, 
     };
     let compile = |list: &[String], what: &str| -> Result<Vec<Regex>, ImportError> {
         list.iter()
-            .map(|r| Regex::new(r).map_err(|e| err(format!("{what} entry `{r}` is not a valid regex: {e}"))))
+            .map(|r| {
+                Regex::new(r)
+                    .map_err(|e| err(format!("{what} entry `{r}` is not a valid regex: {e}")))
+            })
             .collect()
     };
     let target = match raw.regex_target.as_deref() {
@@ -274,20 +300,35 @@ fn allowlist(origin: &str, owner: &str, raw: RawAllowlist) -> Result<Allowlist, 
         Some("match") => Target::Match,
         Some("line") => Target::Line,
         Some(other) => {
-            return Err(err(format!("`regexTarget = \"{other}\"`: expected secret, match or line")));
+            return Err(err(format!(
+                "`regexTarget = \"{other}\"`: expected secret, match or line"
+            )));
         }
     };
-    let all = match raw.condition.as_deref().map(str::to_ascii_uppercase).as_deref() {
+    let all = match raw
+        .condition
+        .as_deref()
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
         None | Some("OR") => false,
         Some("AND") => true,
-        Some(other) => return Err(err(format!("`condition = \"{other}\"`: expected OR or AND"))),
+        Some(other) => {
+            return Err(err(format!(
+                "`condition = \"{other}\"`: expected OR or AND"
+            )));
+        }
     };
     Ok(Allowlist {
         description: raw.description.unwrap_or_default(),
         paths: compile(&raw.paths, "`paths`")?,
         regexes: compile(&raw.regexes, "`regexes`")?,
         target,
-        stopwords: raw.stopwords.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        stopwords: raw
+            .stopwords
+            .iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
         commits: raw.commits,
         all,
     })

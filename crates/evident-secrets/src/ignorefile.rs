@@ -26,7 +26,9 @@ pub struct IgnoreSet {
 
 /// An ignore-file line that is neither form.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: `{text}` is neither an evident fingerprint (32 hex characters) nor a gitleaks entry (path:rule:line); fix or remove the line")]
+#[error(
+    "{file}:{line}: `{text}` is neither an evident fingerprint (32 hex characters) nor a gitleaks entry (path:rule:line); fix or remove the line"
+)]
 pub struct IgnoreError {
     pub file: String,
     pub line: usize,
@@ -46,7 +48,8 @@ impl IgnoreSet {
                 line: index + 1,
                 text: line.to_owned(),
             })?;
-            self.entries.push((entry, format!("listed in {origin}:{}", index + 1)));
+            self.entries
+                .push((entry, format!("listed in {origin}:{}", index + 1)));
         }
         Ok(())
     }
@@ -54,7 +57,10 @@ impl IgnoreSet {
     /// Loads an ignore file if it exists.
     pub fn load_if_exists(&mut self, path: &Path) -> Result<(), IgnoreError> {
         if let Ok(text) = std::fs::read_to_string(path) {
-            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             self.parse(&name, &text)?;
         }
         Ok(())
@@ -72,7 +78,12 @@ impl IgnoreSet {
         for (entry, reason) in &self.entries {
             let hit = match entry {
                 Entry::Fingerprint(fp) => *fp == finding.fingerprint,
-                Entry::Gitleaks { commit, path, rule, line } => {
+                Entry::Gitleaks {
+                    commit,
+                    path,
+                    rule,
+                    line,
+                } => {
                     finding.location.path.as_deref() == Some(path.as_str())
                         && finding.check == *rule
                         && finding.location.line == Some(*line)
@@ -102,7 +113,9 @@ fn parse_line(line: &str) -> Option<Entry> {
     let line_no: u32 = line_no.trim().parse().ok()?;
     let (rest, rule) = rest.rsplit_once(':')?;
     let (commit, path) = match rest.split_once(':') {
-        Some((c, p)) if c.len() >= 7 && c.bytes().all(|b| b.is_ascii_hexdigit()) => (Some(c.to_owned()), p),
+        Some((c, p)) if c.len() >= 7 && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (Some(c.to_owned()), p)
+        }
         _ => (None, rest),
     };
     if path.is_empty() || rule.is_empty() {
@@ -123,17 +136,34 @@ mod tests {
 
     #[test]
     fn parses_both_forms_and_rejects_garbage() {
-        assert_eq!(parse_line("0123456789abcdef0123456789ABCDEF"), Some(Entry::Fingerprint("0123456789abcdef0123456789abcdef".into())));
+        assert_eq!(
+            parse_line("0123456789abcdef0123456789ABCDEF"),
+            Some(Entry::Fingerprint(
+                "0123456789abcdef0123456789abcdef".into()
+            ))
+        );
         assert_eq!(
             parse_line("a1b2c3d4e5f6:config/app.env:aws-access-key-id:12"),
-            Some(Entry::Gitleaks { commit: Some("a1b2c3d4e5f6".into()), path: "config/app.env".into(), rule: "aws-access-key-id".into(), line: 12 })
+            Some(Entry::Gitleaks {
+                commit: Some("a1b2c3d4e5f6".into()),
+                path: "config/app.env".into(),
+                rule: "aws-access-key-id".into(),
+                line: 12
+            })
         );
         assert_eq!(
             parse_line("config/app.env:generic-api-key:3"),
-            Some(Entry::Gitleaks { commit: None, path: "config/app.env".into(), rule: "generic-api-key".into(), line: 3 })
+            Some(Entry::Gitleaks {
+                commit: None,
+                path: "config/app.env".into(),
+                rule: "generic-api-key".into(),
+                line: 3
+            })
         );
         let mut set = IgnoreSet::default();
-        let err = set.parse(".evidentignore", "# ok\nnot an entry\n").unwrap_err();
+        let err = set
+            .parse(".evidentignore", "# ok\nnot an entry\n")
+            .unwrap_err();
         assert_eq!(err.line, 2);
     }
 

@@ -17,7 +17,8 @@ pub fn redact(secret: &[u8]) -> String {
 /// The line around a finding, with every secret range on it replaced by its redacted form and
 /// clipped to about `width` characters around the first secret.
 pub fn snippet(data: &[u8], line_start: usize, secrets: &[(usize, usize)], width: usize) -> String {
-    let line_end = memchr::memchr(b'\n', &data[line_start..]).map_or(data.len(), |i| line_start + i);
+    let line_end =
+        memchr::memchr(b'\n', &data[line_start..]).map_or(data.len(), |i| line_start + i);
     let mut out = String::new();
     let mut cursor = line_start;
     let mut ranges: Vec<(usize, usize)> = secrets
@@ -26,6 +27,16 @@ pub fn snippet(data: &[u8], line_start: usize, secrets: &[(usize, usize)], width
         .copied()
         .collect();
     ranges.sort_unstable();
+    // Several rules may report overlapping ranges (a token and the password field holding it):
+    // redact their union, or the tail of the longer one would show.
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (s, e) in ranges {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    let ranges = merged;
     let first = ranges.first().map_or(line_start, |r| r.0);
     // Clip the beginning so the secret is visible on long lines.
     let clip_start = first.saturating_sub(width / 2).max(line_start);
@@ -64,11 +75,22 @@ mod tests {
 
     #[test]
     fn redaction_keeps_type_prefix_only() {
-        assert_eq!(redact(b"ghp_aaaaBBBBccccDDDDeeeeFFFFgggg1234"), "ghp_********");
+        assert_eq!(
+            redact(b"ghp_aaaaBBBBccccDDDDeeeeFFFFgggg1234"),
+            "ghp_********"
+        );
         assert_eq!(redact(b"hunter22"), "********");
         let data = b"key = AKIAZ3MSJV4WWNKWW5FG # prod";
         let s = snippet(data, 0, &[(6, 26)], 120);
         assert_eq!(s, "key = AKIA******** # prod");
+    }
+
+    #[test]
+    fn overlapping_secrets_are_redacted_as_one() {
+        let line = b"password = pypi-AgEIcHlwaS5vcmcCJGQ3ZmE4ZDk2 # prod";
+        // One rule reports the whole token, another only its tail.
+        let s = snippet(line, 0, &[(16, 44), (11, 44)], 120);
+        assert_eq!(s, "password = pypi******** # prod");
     }
 
     proptest! {

@@ -1,6 +1,8 @@
 //! Secret rules as data: the TOML schema, the built-in rule files, and their compilation.
 
 use evident_core::{Check, Confidence, Severity};
+use std::sync::OnceLock;
+
 use regex::bytes::Regex;
 use serde::Deserialize;
 
@@ -25,9 +27,18 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] = &[
     ("cloud.toml", include_str!("../rules/cloud.toml")),
     ("vcs-ci.toml", include_str!("../rules/vcs-ci.toml")),
     ("saas.toml", include_str!("../rules/saas.toml")),
-    ("payments-comms.toml", include_str!("../rules/payments-comms.toml")),
-    ("ai-registries.toml", include_str!("../rules/ai-registries.toml")),
-    ("keys-databases.toml", include_str!("../rules/keys-databases.toml")),
+    (
+        "payments-comms.toml",
+        include_str!("../rules/payments-comms.toml"),
+    ),
+    (
+        "ai-registries.toml",
+        include_str!("../rules/ai-registries.toml"),
+    ),
+    (
+        "keys-databases.toml",
+        include_str!("../rules/keys-databases.toml"),
+    ),
     ("generic.toml", include_str!("../rules/generic.toml")),
 ];
 
@@ -93,9 +104,7 @@ fn default_confidence() -> Confidence {
 pub struct Rule {
     pub check: Check,
     pub keywords: Vec<String>,
-    pub regex: Regex,
-    /// Index of the capture group holding the secret (0 = whole match).
-    pub secret_group: usize,
+    pub pattern: LazyPattern,
     pub min_entropy: Option<f64>,
     pub validator: Option<Validator>,
     pub generic: bool,
@@ -109,6 +118,92 @@ pub struct Rule {
     pub path: Option<Regex>,
     /// Rule-specific allowlists (imported gitleaks rules).
     pub allowlists: Vec<crate::allowlist::Allowlist>,
+}
+
+/// A rule's regular expression, compiled on first use: most rules never see a keyword hit in a
+/// given run, and compiling every pattern up front would dominate a pre-commit scan.
+#[derive(Debug)]
+pub struct LazyPattern {
+    source: String,
+    compiled: OnceLock<Option<Compiled>>,
+}
+
+/// A compiled pattern and where its secret and key groups are.
+#[derive(Debug)]
+pub struct Compiled {
+    pub regex: Regex,
+    /// Groups that may hold the secret, in order of preference (`secret`, `secret2`, …, else 1,
+    /// else 0 = the whole match).
+    pub secret_groups: Vec<usize>,
+    /// Groups that hold the key name (`key`, `key2`, …), for the generic filters.
+    pub key_groups: Vec<usize>,
+}
+
+/// Compiles a pattern the way every rule is compiled: ASCII semantics for `\w`, `\s`, `\b` and
+/// `(?i)` (secrets are ASCII; Unicode classes would only make the automata larger).
+pub fn compile_pattern(source: &str) -> Result<Compiled, regex::Error> {
+    let regex = regex::bytes::RegexBuilder::new(source)
+        .unicode(false)
+        .size_limit(32 << 20)
+        .build()?;
+    let named = |prefix: &str| -> Vec<usize> {
+        let mut groups: Vec<(String, usize)> = regex
+            .capture_names()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                n.filter(|n| n.starts_with(prefix))
+                    .map(|n| (n.to_owned(), i))
+            })
+            .collect();
+        groups.sort();
+        groups.into_iter().map(|(_, i)| i).collect()
+    };
+    let mut secret_groups = named("secret");
+    if secret_groups.is_empty() {
+        secret_groups.push(usize::from(regex.captures_len() > 1));
+    }
+    let key_groups = named("key");
+    Ok(Compiled {
+        regex,
+        secret_groups,
+        key_groups,
+    })
+}
+
+impl LazyPattern {
+    /// A pattern checked for syntax now and compiled on first use.
+    pub fn new(source: &str) -> Result<Self, String> {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(source)
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            source: source.to_owned(),
+            compiled: OnceLock::new(),
+        })
+    }
+
+    /// A pattern already compiled (user-supplied rules: errors are reported at load time).
+    pub fn from_compiled(source: &str, compiled: Compiled) -> Self {
+        Self {
+            source: source.to_owned(),
+            compiled: OnceLock::from(Some(compiled)),
+        }
+    }
+
+    /// The compiled pattern; `None` only if a built-in pattern failed to compile (the rule
+    /// self-test makes that a build failure).
+    pub fn get(&self) -> Option<&Compiled> {
+        self.compiled
+            .get_or_init(|| compile_pattern(&self.source).ok())
+            .as_ref()
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
 }
 
 /// A rule file or rule that cannot be used, with what to change.
@@ -133,14 +228,8 @@ impl RuleSpec {
             id: self.id.clone(),
             message,
         };
-        let regex = regex::bytes::RegexBuilder::new(&self.pattern)
-            .size_limit(32 << 20)
-            .build()
+        let pattern = LazyPattern::new(&self.pattern)
             .map_err(|e| invalid(format!("`pattern` is not a valid regular expression: {e}")))?;
-        let secret_group = regex
-            .capture_names()
-            .position(|n| n == Some("secret"))
-            .unwrap_or(usize::from(regex.captures_len() > 1));
         if self.keywords.is_empty() {
             return Err(invalid(
                 "`keywords` is empty: give at least one literal that every match contains, so the rule can be prefiltered".into(),
@@ -159,7 +248,9 @@ impl RuleSpec {
             .allow
             .iter()
             .map(|a| {
-                Regex::new(a).map_err(|e| invalid(format!("`allow` entry `{a}` is not a valid regex: {e}")))
+                compile_pattern(a)
+                    .map(|c| c.regex)
+                    .map_err(|e| invalid(format!("`allow` entry `{a}` is not a valid regex: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let controls = self
@@ -185,8 +276,7 @@ impl RuleSpec {
         Ok(Rule {
             check,
             keywords,
-            regex,
-            secret_group,
+            pattern,
             min_entropy: self.min_entropy,
             validator: self.validator,
             generic: self.generic,

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
-use evident_core::{Check, Finding, Location, ScanError, ScanReport, ScanStats, Suppression, SuppressionKind, sha256_hex};
+use evident_core::{
+    Check, Finding, Location, ScanError, ScanReport, ScanStats, Suppression, SuppressionKind,
+    sha256_hex,
+};
 use regex::bytes::Regex;
 
 use crate::allowlist::{Allowlist, Context};
@@ -41,7 +44,9 @@ pub enum ScannerError {
     Ignore(#[from] crate::ignorefile::IgnoreError),
     #[error("exclude pattern `{pattern}` is not a valid glob: {message}")]
     Glob { pattern: String, message: String },
-    #[error("`disabledRules` names `{0}`, which is not a built-in rule; run `evident checks` to list rule ids")]
+    #[error(
+        "`disabledRules` names `{0}`, which is not a built-in rule; run `evident checks` to list rule ids"
+    )]
     UnknownDisabledRule(String),
     #[error("{0}")]
     Automaton(String),
@@ -75,7 +80,11 @@ impl Scanner {
                             return Err(ScannerError::UnknownDisabledRule(id.clone()));
                         }
                     }
-                    rules.extend(builtin.into_iter().filter(|r| !imported.disabled_rules.contains(&r.check.id)));
+                    rules.extend(
+                        builtin
+                            .into_iter()
+                            .filter(|r| !imported.disabled_rules.contains(&r.check.id)),
+                    );
                 }
                 // Imported rules replace built-ins of the same id.
                 rules.retain(|r| !imported.rules.iter().any(|i| i.check.id == r.check.id));
@@ -183,10 +192,18 @@ impl Scanner {
 
     fn rule_applies(&self, path: &str, c: &Candidate) -> bool {
         let rule = &self.engine.rules()[c.rule];
-        rule.path.as_ref().is_none_or(|p| p.is_match(path.as_bytes()))
+        rule.path
+            .as_ref()
+            .is_none_or(|p| p.is_match(path.as_bytes()))
     }
 
-    fn allowlisted(&self, path: &str, data: &[u8], c: &Candidate, provenance: &Provenance) -> Option<Suppression> {
+    fn allowlisted(
+        &self,
+        path: &str,
+        data: &[u8],
+        c: &Candidate,
+        provenance: &Provenance,
+    ) -> Option<Suppression> {
         let rule = &self.engine.rules()[c.rule];
         if rule.allowlists.is_empty() && self.allowlists.is_empty() {
             return None;
@@ -205,17 +222,26 @@ impl Scanner {
             .iter()
             .filter(|(_, targets)| targets.is_empty() || targets.contains(&rule.check.id))
             .map(|(a, _)| a);
-        rule.allowlists.iter().chain(global).find(|a| a.allows(&ctx)).map(|a| Suppression {
-            kind: SuppressionKind::Allowlist,
-            reason: if a.description.is_empty() {
-                "matched a configured allowlist".to_owned()
-            } else {
-                format!("allowlist: {}", a.description)
-            },
-        })
+        rule.allowlists
+            .iter()
+            .chain(global)
+            .find(|a| a.allows(&ctx))
+            .map(|a| Suppression {
+                kind: SuppressionKind::Allowlist,
+                reason: if a.description.is_empty() {
+                    "matched a configured allowlist".to_owned()
+                } else {
+                    format!("allowlist: {}", a.description)
+                },
+            })
     }
 
-    fn scan_kubernetes_secret(&self, path: &str, data: &[u8], provenance: &Provenance) -> Vec<Finding> {
+    fn scan_kubernetes_secret(
+        &self,
+        path: &str,
+        data: &[u8],
+        provenance: &Provenance,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
         for entry in decode::kubernetes_secret_entries(data) {
             let inner = self.engine.scan(&entry.text, InputKind::default());
@@ -235,7 +261,12 @@ impl Scanner {
                             "Possible {} (base64-encoded in a Kubernetes Secret) at {path}:{line}",
                             rule.check.title
                         ))
-                        .snippet(redact::snippet(data, entry.line_start, &[(entry.value_start, entry.value_end)], 160))
+                        .snippet(redact::snippet(
+                            data,
+                            entry.line_start,
+                            &[(entry.value_start, entry.value_end)],
+                            160,
+                        ))
                         .identity(&[digest.as_bytes()])
                         .secret_sha256(digest)
                         .build(),
@@ -257,7 +288,13 @@ impl Scanner {
     pub fn scan_tree(&self, root: &Path) -> ScanReport {
         let found = Mutex::new(Vec::new());
         let visit = |path: &str, chunk: &source::Chunk<'_>| {
-            let findings = self.scan_bytes(path, chunk.data, chunk.first_line, chunk.skip_before, &Provenance::default());
+            let findings = self.scan_bytes(
+                path,
+                chunk.data,
+                chunk.first_line,
+                chunk.skip_before,
+                &Provenance::default(),
+            );
             if !findings.is_empty()
                 && let Ok(mut found) = found.lock()
             {
@@ -301,14 +338,16 @@ impl Scanner {
             }
             report.stats.files += 1;
             report.stats.bytes += file.staged.len() as u64;
-            let mut findings = self.scan_bytes(&file.path, &file.staged, 1, 0, &Provenance::default());
+            let mut findings =
+                self.scan_bytes(&file.path, &file.staged, 1, 0, &Provenance::default());
             if let Some(head) = &file.head {
                 let existing: HashSet<Option<String>> = self
                     .scan_bytes(&file.path, head, 1, 0, &Provenance::default())
                     .into_iter()
                     .map(|f| f.secret_sha256)
                     .collect();
-                findings.retain(|f| f.secret_sha256.is_none() || !existing.contains(&f.secret_sha256));
+                findings
+                    .retain(|f| f.secret_sha256.is_none() || !existing.contains(&f.secret_sha256));
             }
             report.findings.extend(findings);
         }
@@ -317,12 +356,18 @@ impl Scanner {
 
     /// Scans every unique blob of the selected history; each finding names the commit that
     /// introduced the secret (the earliest commit whose blob at that path holds it).
-    pub fn scan_history(&self, root: &Path, range: &HistoryRange) -> Result<ScanReport, ScannerError> {
+    pub fn scan_history(
+        &self,
+        root: &Path,
+        range: &HistoryRange,
+    ) -> Result<ScanReport, ScannerError> {
         let (results, stats) = git::scan_history(root, range, |path, data, provenance| {
             self.scan_bytes(path, data, 1, 0, provenance)
         })?;
-        let mut by_commit: Vec<(usize, Finding)> =
-            results.into_iter().flat_map(|(c, fs)| fs.into_iter().map(move |f| (c, f))).collect();
+        let mut by_commit: Vec<(usize, Finding)> = results
+            .into_iter()
+            .flat_map(|(c, fs)| fs.into_iter().map(move |f| (c, f)))
+            .collect();
         by_commit.sort_by_key(|(c, _)| *c);
         let mut seen = HashSet::new();
         let mut report = Self::report(root);
@@ -344,7 +389,11 @@ impl Scanner {
 }
 
 fn finish(mut report: ScanReport) -> ScanReport {
-    report.stats.suppressed = report.findings.iter().filter(|f| f.suppressed.is_some()).count() as u64;
+    report.stats.suppressed = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .count() as u64;
     report.sort();
     report
 }

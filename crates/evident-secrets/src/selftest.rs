@@ -15,10 +15,10 @@ pub struct ExampleFailure {
 
 impl std::fmt::Display for ExampleFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let expectation = if self.kind == "example" {
-            "did not match"
-        } else {
-            "matched"
+        let expectation = match self.kind {
+            "example" => "did not match",
+            "pattern" => "does not compile",
+            _ => "matched",
         };
         write!(
             f,
@@ -41,6 +41,10 @@ pub fn check_examples(engine: &Engine) -> Vec<ExampleFailure> {
             kind,
             index: i,
         };
+        if rule.pattern.get().is_none() {
+            failures.push(fail("pattern", 0));
+            continue;
+        }
         for (i, example) in rule.examples.iter().enumerate() {
             let found = engine.scan(example.as_bytes(), InputKind::default());
             if !found.iter().any(|c| c.rule == index) {

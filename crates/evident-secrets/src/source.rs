@@ -116,7 +116,14 @@ fn scan_file(
             }
             stats.files.fetch_add(1, Ordering::Relaxed);
             stats.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
-            visit(rel, &Chunk { data: buf, first_line: 1, skip_before: 0 });
+            visit(
+                rel,
+                &Chunk {
+                    data: buf,
+                    first_line: 1,
+                    skip_before: 0,
+                },
+            );
             return Ok(());
         }
         stream(&mut file, rel, buf, stats, visit)
@@ -166,7 +173,14 @@ fn stream(
         if read == 0 && carried == buf.len() {
             return Ok(());
         }
-        visit(rel, &Chunk { data: buf, first_line, skip_before: carried });
+        visit(
+            rel,
+            &Chunk {
+                data: buf,
+                first_line,
+                skip_before: carried,
+            },
+        );
         if read < CHUNK {
             return Ok(());
         }

@@ -75,11 +75,22 @@ fn jwt(secret: &[u8]) -> bool {
             _ => None,
         }
     };
-    matches!((decode(header), decode(payload)), (Some(h), Some(_)) if h.contains_key("alg"))
+    match (decode(header), decode(payload)) {
+        (Some(h), Some(p)) => h.contains_key("alg") && !is_documentation_jwt(&p),
+        _ => false,
+    }
+}
+
+/// The sample token shown by JWT documentation and debuggers (subject `1234567890`, John Doe).
+fn is_documentation_jwt(payload: &serde_json::Map<String, serde_json::Value>) -> bool {
+    payload.get("sub").and_then(serde_json::Value::as_str) == Some("1234567890")
+        || payload.get("name").and_then(serde_json::Value::as_str) == Some("John Doe")
 }
 
 fn pem_body(secret: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(secret).replace("\\n", "\n").replace("\\r", "");
+    let text = String::from_utf8_lossy(secret)
+        .replace("\\n", "\n")
+        .replace("\\r", "");
     let body: String = text
         .lines()
         .map(str::trim)
@@ -111,9 +122,16 @@ mod tests {
 
     #[test]
     fn jwt_needs_json_header_with_alg() {
-        let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        // Payload {"sub":"user-8812","name":"Jo"}.
+        let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTg4MTIiLCJuYW1lIjoiSm8ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
         assert!(Validator::Jwt.check(good));
-        assert!(!Validator::Jwt.check(b"eyJub3QiOiJqd3QifQ.eyJzdWIiOiIxIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6y"));
+        // The documentation sample (subject 1234567890) is not a live token.
+        let sample = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        assert!(!Validator::Jwt.check(sample));
+        assert!(
+            !Validator::Jwt
+                .check(b"eyJub3QiOiJqd3QifQ.eyJzdWIiOiIxIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6y")
+        );
         assert!(!Validator::Jwt.check(b"a.b.c"));
     }
 }

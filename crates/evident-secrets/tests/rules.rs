@@ -9,8 +9,16 @@ fn builtin_rules_compile_and_pass_their_own_examples() {
     let rules = builtin_rules().expect("built-in rules compile");
     let mut ids = HashSet::new();
     for rule in &rules {
-        assert!(ids.insert(rule.check.id.clone()), "duplicate rule id {}", rule.check.id);
-        assert!(!rule.examples.is_empty(), "{}: rule needs at least one example", rule.check.id);
+        assert!(
+            ids.insert(rule.check.id.clone()),
+            "duplicate rule id {}",
+            rule.check.id
+        );
+        assert!(
+            !rule.examples.is_empty(),
+            "{}: rule needs at least one example",
+            rule.check.id
+        );
         assert!(
             !rule.counter_examples.is_empty(),
             "{}: rule needs at least one counter-example",
@@ -20,7 +28,11 @@ fn builtin_rules_compile_and_pass_their_own_examples() {
     let engine = Engine::new(rules).expect("automaton builds");
     let failures = selftest::check_examples(&engine);
     let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    assert!(report.is_empty(), "rule examples failed:\n{}", report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "rule examples failed:\n{}",
+        report.join("\n")
+    );
 }
 
 #[test]

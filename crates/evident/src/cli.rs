@@ -10,7 +10,12 @@ use evident_core::Severity;
 ///
 /// Exit codes: 0 clean, 1 findings at or above the failing threshold, 2 usage or input error.
 #[derive(Debug, Parser)]
-#[command(name = "evident", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "evident",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Project configuration file (default: `evident.toml` at the scanned root).
     #[arg(long, global = true, value_name = "FILE", env = "EVIDENT_CONFIG")]
@@ -77,7 +82,12 @@ pub struct SecretsArgs {
     pub stdin: bool,
 
     /// The name standard input is reported under.
-    #[arg(long, value_name = "NAME", default_value = "<stdin>", requires = "stdin")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "<stdin>",
+        requires = "stdin"
+    )]
     pub stdin_name: String,
 
     /// A gitleaks-format TOML configuration (rules, allowlists, `[extend] useDefault`).

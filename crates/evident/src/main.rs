@@ -45,7 +45,9 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut stderr = anstream::stderr();
-            let red = anstyle::Style::new().bold().fg_color(Some(anstyle::AnsiColor::Red.into()));
+            let red = anstyle::Style::new()
+                .bold()
+                .fg_color(Some(anstyle::AnsiColor::Red.into()));
             let _ = writeln!(stderr, "{red}error{red:#}: {e:#}");
             ExitCode::from(2)
         }

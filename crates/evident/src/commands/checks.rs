@@ -9,7 +9,10 @@ use crate::{Failure, Outcome};
 
 /// Every check evident knows, from every scanner.
 pub fn all_checks() -> Result<Vec<Check>, Failure> {
-    let mut checks: Vec<Check> = evident_secrets::builtin_rules()?.into_iter().map(|r| r.check).collect();
+    let mut checks: Vec<Check> = evident_secrets::builtin_rules()?
+        .into_iter()
+        .map(|r| r.check)
+        .collect();
     checks.sort_by(|a, b| (&a.scanner, &a.id).cmp(&(&b.scanner, &b.id)));
     Ok(checks)
 }
@@ -17,7 +20,9 @@ pub fn all_checks() -> Result<Vec<Check>, Failure> {
 /// Does `reference` (`soc2:CC6.1` or bare `CC6.1`) name one of `controls`?
 fn supports(controls: &[String], reference: &str) -> bool {
     controls.iter().any(|c| {
-        c.eq_ignore_ascii_case(reference) || c.rsplit_once(':').is_some_and(|(_, id)| id.eq_ignore_ascii_case(reference))
+        c.eq_ignore_ascii_case(reference)
+            || c.rsplit_once(':')
+                .is_some_and(|(_, id)| id.eq_ignore_ascii_case(reference))
     })
 }
 
@@ -26,7 +31,10 @@ pub fn run(args: &ChecksArgs) -> Result<Outcome, Failure> {
     if let Some(scanner) = &args.scanner {
         checks.retain(|c| c.scanner == *scanner);
         if checks.is_empty() {
-            return Err(anyhow::anyhow!("no checks for scanner `{scanner}`; scanners with checks: secrets").into());
+            return Err(anyhow::anyhow!(
+                "no checks for scanner `{scanner}`; scanners with checks: secrets"
+            )
+            .into());
         }
     }
     if let Some(control) = &args.control {
@@ -41,8 +49,16 @@ pub fn run(args: &ChecksArgs) -> Result<Outcome, Failure> {
         ListFormat::Human => {
             let mut t = String::new();
             for c in &checks {
-                let _ = writeln!(t, "{:<48} {:<8} {:<8} {}", c.id, c.severity, c.scanner, c.title);
-                let labels: Vec<String> = c.controls.iter().map(|r| evident_controls::label(r)).collect();
+                let _ = writeln!(
+                    t,
+                    "{:<48} {:<8} {:<8} {}",
+                    c.id, c.severity, c.scanner, c.title
+                );
+                let labels: Vec<String> = c
+                    .controls
+                    .iter()
+                    .map(|r| evident_controls::label(r))
+                    .collect();
                 let _ = writeln!(t, "{:<48} controls: {}", "", labels.join(", "));
             }
             let _ = writeln!(t, "{} checks", checks.len());

@@ -28,8 +28,14 @@ pub fn run(args: &ControlsArgs) -> Result<Outcome, Failure> {
         },
         Some(id) => {
             let framework = evident_controls::framework(id).ok_or_else(|| {
-                let known: Vec<&str> = evident_controls::frameworks().iter().map(|f| f.id.as_str()).collect();
-                anyhow!("unknown framework `{id}`; known frameworks: {}", known.join(", "))
+                let known: Vec<&str> = evident_controls::frameworks()
+                    .iter()
+                    .map(|f| f.id.as_str())
+                    .collect();
+                anyhow!(
+                    "unknown framework `{id}`; known frameworks: {}",
+                    known.join(", ")
+                )
             })?;
             match args.format {
                 ListFormat::Json => serde_json::to_string_pretty(framework)? + "\n",
@@ -43,8 +49,15 @@ pub fn run(args: &ControlsArgs) -> Result<Outcome, Failure> {
                             let _ = writeln!(t, "{family}");
                         }
                         let reference = format!("{}:{}", framework.id, c.id);
-                        let n = checks.iter().filter(|k| k.controls.contains(&reference)).count();
-                        let automated = if n > 0 { format!("  [{n} checks]") } else { String::new() };
+                        let n = checks
+                            .iter()
+                            .filter(|k| k.controls.contains(&reference))
+                            .count();
+                        let automated = if n > 0 {
+                            format!("  [{n} checks]")
+                        } else {
+                            String::new()
+                        };
                         let _ = writeln!(t, "  {:<10} {}{automated}", c.id, c.title);
                     }
                     t

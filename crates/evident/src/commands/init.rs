@@ -19,9 +19,13 @@ pub fn run(args: &InitArgs) -> Result<Outcome, Failure> {
     let config = dir.join(evident_core::config::FILE_NAME);
     let mut said = Vec::new();
     if config.exists() && !args.force {
-        said.push(format!("{} exists; left unchanged (use --force to overwrite)", config.display()));
+        said.push(format!(
+            "{} exists; left unchanged (use --force to overwrite)",
+            config.display()
+        ));
     } else {
-        std::fs::write(&config, TEMPLATE).with_context(|| format!("cannot write {}", config.display()))?;
+        std::fs::write(&config, TEMPLATE)
+            .with_context(|| format!("cannot write {}", config.display()))?;
         said.push(format!("wrote {}", config.display()));
     }
     if !args.no_hook {
@@ -47,7 +51,8 @@ fn install_hook(dir: &Path, force: bool) -> Result<Option<PathBuf>, Failure> {
         return Ok(None);
     }
     let hooks = git.join("hooks");
-    std::fs::create_dir_all(&hooks).with_context(|| format!("cannot create {}", hooks.display()))?;
+    std::fs::create_dir_all(&hooks)
+        .with_context(|| format!("cannot create {}", hooks.display()))?;
     let hook = hooks.join("pre-commit");
     if hook.exists() && !force {
         let existing = std::fs::read_to_string(&hook).unwrap_or_default();

@@ -11,7 +11,9 @@ use crate::{Failure, Outcome};
 
 pub fn run(cli: Cli) -> Result<Outcome, Failure> {
     match cli.command {
-        Command::Scan(ScanCommand::Secrets(args)) => scan::secrets(cli.evident_config.as_deref(), &args),
+        Command::Scan(ScanCommand::Secrets(args)) => {
+            scan::secrets(cli.evident_config.as_deref(), &args)
+        }
         Command::Init(args) => init::run(&args),
         Command::Checks(args) => checks::run(&args),
         Command::Controls(args) => controls::run(&args),

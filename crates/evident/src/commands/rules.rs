@@ -14,12 +14,23 @@ pub fn check(config: Option<&Path>) -> Result<Outcome, Failure> {
     })?;
     let failures = selftest::check_examples(scanner.engine());
     let rules = scanner.rules();
-    let examples: usize = rules.iter().map(|r| r.examples.len() + r.counter_examples.len()).sum();
+    let examples: usize = rules
+        .iter()
+        .map(|r| r.examples.len() + r.counter_examples.len())
+        .sum();
     if failures.is_empty() {
-        super::print(&format!("{} rules compiled; {examples} examples and counter-examples behave as declared\n", rules.len()))?;
+        super::print(&format!(
+            "{} rules compiled; {examples} examples and counter-examples behave as declared\n",
+            rules.len()
+        ))?;
         Ok(Outcome::Clean)
     } else {
         let list: Vec<String> = failures.iter().map(ToString::to_string).collect();
-        Err(anyhow!("{} rule example(s) failed:\n  {}", failures.len(), list.join("\n  ")).into())
+        Err(anyhow!(
+            "{} rule example(s) failed:\n  {}",
+            failures.len(),
+            list.join("\n  ")
+        )
+        .into())
     }
 }

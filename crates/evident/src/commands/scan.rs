@@ -17,7 +17,9 @@ pub fn load_config(explicit: Option<&Path>, dir: &Path) -> Result<(Config, PathB
     match explicit {
         Some(path) => {
             let config = Config::load(path)?;
-            let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let base = path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             Ok((config, base))
         }
         None => {
@@ -32,10 +34,17 @@ pub fn secrets(evident_config: Option<&Path>, args: &SecretsArgs) -> Result<Outc
     if !args.stdin && !root.exists() {
         return Err(anyhow!("{}: no such file or directory", root.display()).into());
     }
-    let project_dir = if root.is_dir() { root.clone() } else { PathBuf::from(".") };
+    let project_dir = if root.is_dir() {
+        root.clone()
+    } else {
+        PathBuf::from(".")
+    };
     let (config, base) = load_config(evident_config, &project_dir)?;
 
-    let mut ignore_files = vec![project_dir.join(".evidentignore"), project_dir.join(".gitleaksignore")];
+    let mut ignore_files = vec![
+        project_dir.join(".evidentignore"),
+        project_dir.join(".gitleaksignore"),
+    ];
     if let Some(file) = &config.secrets.ignore_file {
         ignore_files.push(base.join(file));
     }
@@ -62,7 +71,10 @@ pub fn secrets(evident_config: Option<&Path>, args: &SecretsArgs) -> Result<Outc
 
     let mut report = if args.stdin {
         let mut data = Vec::new();
-        std::io::stdin().lock().read_to_end(&mut data).context("cannot read standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut data)
+            .context("cannot read standard input")?;
         scanner.scan_input(&args.stdin_name, &data)
     } else if args.staged {
         scanner.scan_staged(&root)?
@@ -80,12 +92,26 @@ pub fn secrets(evident_config: Option<&Path>, args: &SecretsArgs) -> Result<Outc
         scanner.scan_tree(&root)
     };
     report.started_at = started_at;
-    let threshold = args.output.fail_on.or(config.scan.fail_on).unwrap_or(Severity::Low);
-    emit(&report, &args.output, threshold, clock.elapsed().as_secs_f64())
+    let threshold = args
+        .output
+        .fail_on
+        .or(config.scan.fail_on)
+        .unwrap_or(Severity::Low);
+    emit(
+        &report,
+        &args.output,
+        threshold,
+        clock.elapsed().as_secs_f64(),
+    )
 }
 
 /// Renders `report` and maps it to the exit-code contract.
-pub fn emit(report: &ScanReport, output: &OutputArgs, threshold: Severity, seconds: f64) -> Result<Outcome, Failure> {
+pub fn emit(
+    report: &ScanReport,
+    output: &OutputArgs,
+    threshold: Severity,
+    seconds: f64,
+) -> Result<Outcome, Failure> {
     let options = RenderOptions {
         threshold,
         show_suppressed: output.show_suppressed,
@@ -94,7 +120,8 @@ pub fn emit(report: &ScanReport, output: &OutputArgs, threshold: Severity, secon
     };
     let text = render::render(report, output.format, &options)?;
     match &output.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => super::print(&text)?,
     }
     let failing = report.active().any(|f| f.severity >= threshold);

@@ -46,8 +46,17 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
     let bold = Style::new().bold();
     let mut out = String::new();
     for f in report.active() {
-        let sev = paint(&format!("{:<8}", f.severity.as_str().to_uppercase()), severity_style(f.severity), c);
-        let _ = writeln!(out, "{sev} {}  {}", paint(&where_(f), bold, c), paint(&f.check, dim, c));
+        let sev = paint(
+            &format!("{:<8}", f.severity.as_str().to_uppercase()),
+            severity_style(f.severity),
+            c,
+        );
+        let _ = writeln!(
+            out,
+            "{sev} {}  {}",
+            paint(&where_(f), bold, c),
+            paint(&f.check, dim, c)
+        );
         let _ = writeln!(out, "         {}", f.message);
         if let Some(snippet) = &f.snippet {
             let _ = writeln!(out, "         {} {snippet}", paint("│", dim, c));
@@ -59,8 +68,17 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         }
         let _ = writeln!(out, "         {} {}", paint("why:", bold, c), f.why);
         let _ = writeln!(out, "         {} {}", paint("fix:", bold, c), f.fix);
-        let labels: Vec<String> = f.controls.iter().map(|r| evident_controls::label(r)).collect();
-        let _ = writeln!(out, "         {} {}", paint("controls:", bold, c), labels.join(", "));
+        let labels: Vec<String> = f
+            .controls
+            .iter()
+            .map(|r| evident_controls::label(r))
+            .collect();
+        let _ = writeln!(
+            out,
+            "         {} {}",
+            paint("controls:", bold, c),
+            labels.join(", ")
+        );
         let _ = writeln!(
             out,
             "         {}",
@@ -75,9 +93,17 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         );
         out.push('\n');
     }
-    let suppressed: Vec<&Finding> = report.findings.iter().filter(|f| f.suppressed.is_some()).collect();
+    let suppressed: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
     if !suppressed.is_empty() {
-        let _ = writeln!(out, "{}", paint(&format!("Suppressed ({}):", suppressed.len()), bold, c));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(&format!("Suppressed ({}):", suppressed.len()), bold, c)
+        );
         for f in &suppressed {
             let reason = f.suppressed.as_ref().map_or("", |s| s.reason.as_str());
             let _ = writeln!(out, "  {}  {}  — {reason}", where_(f), f.check);
@@ -90,10 +116,19 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         out.push('\n');
     }
     for e in &report.errors {
-        let _ = writeln!(out, "{} {}: {}", paint("error:", severity_style(Severity::High), c), e.path, e.message);
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            paint("error:", severity_style(Severity::High), c),
+            e.path,
+            e.message
+        );
     }
     let active: Vec<&Finding> = report.active().collect();
-    let failing = active.iter().filter(|f| f.severity >= options.threshold).count();
+    let failing = active
+        .iter()
+        .filter(|f| f.severity >= options.threshold)
+        .count();
     let mut counts = Vec::new();
     for sev in Severity::ALL.iter().rev() {
         let n = active.iter().filter(|f| f.severity == *sev).count();
@@ -104,14 +139,28 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
     let stats = &report.stats;
     let mut scanned = format!("{} files, {}", stats.files, human_bytes(stats.bytes));
     if stats.commits > 0 {
-        let _ = write!(scanned, " in {} unique blobs from {} commits", stats.blobs, stats.commits);
+        let _ = write!(
+            scanned,
+            " in {} unique blobs from {} commits",
+            stats.blobs, stats.commits
+        );
     }
     let verdict = if active.is_empty() {
-        paint("No secrets found", Style::new().bold().fg_color(Some(AnsiColor::Green.into())), c)
+        paint(
+            "No secrets found",
+            Style::new().bold().fg_color(Some(AnsiColor::Green.into())),
+            c,
+        )
     } else {
         paint(
             &format!("{} finding(s): {}", active.len(), counts.join(", ")),
-            severity_style(active.iter().map(|f| f.severity).max().unwrap_or(Severity::Info)),
+            severity_style(
+                active
+                    .iter()
+                    .map(|f| f.severity)
+                    .max()
+                    .unwrap_or(Severity::Info),
+            ),
             c,
         )
     };
@@ -133,5 +182,9 @@ fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

@@ -60,7 +60,10 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> serde_json::Resul
         fail_on: options.threshold.as_str(),
         summary: Summary {
             findings: report.active().count(),
-            failing: report.active().filter(|f| f.severity >= options.threshold).count(),
+            failing: report
+                .active()
+                .filter(|f| f.severity >= options.threshold)
+                .count(),
             suppressed: report.findings.len() - report.active().count(),
             by_severity,
             files: report.stats.files,

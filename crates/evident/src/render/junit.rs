@@ -26,7 +26,10 @@ pub fn escape(text: &str) -> String {
 
 pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
     let active: Vec<_> = report.active().collect();
-    let failing = active.iter().filter(|f| f.severity >= options.threshold).count();
+    let failing = active
+        .iter()
+        .filter(|f| f.severity >= options.threshold)
+        .count();
     let skipped = report.findings.len() - active.len();
     let tests = report.findings.len().max(1) + report.errors.len();
     let suite = format!("evident {}", report.scanner);
@@ -46,7 +49,12 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         escape(&report.started_at)
     );
     if report.findings.is_empty() && report.errors.is_empty() {
-        let _ = writeln!(out, "    <testcase classname=\"{}\" name=\"no findings in {}\"/>", escape(&report.scanner), escape(&report.root));
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"{}\" name=\"no findings in {}\"/>",
+            escape(&report.scanner),
+            escape(&report.root)
+        );
     }
     for f in &report.findings {
         let loc = &f.location;
@@ -61,9 +69,18 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
             escape(&f.check),
             escape(&name),
             escape(loc.path.as_deref().unwrap_or("")),
-            loc.line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default()
+            loc.line
+                .map(|l| format!(" line=\"{l}\""))
+                .unwrap_or_default()
         );
-        let mut details = format!("{}\nwhy: {}\nfix: {}\ncontrols: {}\nfingerprint: {}", f.message, f.why, f.fix, f.controls.join(", "), f.fingerprint);
+        let mut details = format!(
+            "{}\nwhy: {}\nfix: {}\ncontrols: {}\nfingerprint: {}",
+            f.message,
+            f.why,
+            f.fix,
+            f.controls.join(", "),
+            f.fingerprint
+        );
         if let Some(snippet) = &f.snippet {
             let _ = write!(details, "\nsnippet: {snippet}");
         }
@@ -71,7 +88,11 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
             let _ = write!(details, "\ncommit: {commit}");
         }
         if let Some(s) = &f.suppressed {
-            let _ = writeln!(out, "      <skipped message=\"suppressed: {}\"/>", escape(&s.reason));
+            let _ = writeln!(
+                out,
+                "      <skipped message=\"suppressed: {}\"/>",
+                escape(&s.reason)
+            );
         } else if f.severity >= options.threshold {
             let _ = writeln!(
                 out,

@@ -21,7 +21,11 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
-pub fn render(report: &ScanReport, format: Format, options: &RenderOptions) -> anyhow::Result<String> {
+pub fn render(
+    report: &ScanReport,
+    format: Format,
+    options: &RenderOptions,
+) -> anyhow::Result<String> {
     Ok(match format {
         Format::Human => human::render(report, options),
         Format::Json => json::render(report, options)?,

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::VERSION;
 
-const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// Percent-encodes a relative path so it is a valid URI reference (`/` kept).
 pub fn uri_path(path: &str) -> String {
@@ -47,7 +48,9 @@ fn artifact(report: &ScanReport, f: &Finding) -> String {
     let path = f.location.path.as_deref().unwrap_or("");
     let root = Path::new(&report.root);
     if root.is_file() {
-        return root.file_name().map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
+        return root
+            .file_name()
+            .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
     }
     path.trim_start_matches("./").to_owned()
 }
@@ -56,7 +59,9 @@ fn rule_name(id: &str) -> String {
     id.split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }

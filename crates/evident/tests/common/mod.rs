@@ -1,0 +1,94 @@
+//! Helpers shared by the integration tests: the real binary with a cleared environment, real
+//! git repositories, and the test tools installed by scripts/test.sh.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `evident` binary with an environment cleared of everything but PATH and a private HOME.
+pub fn evident(home: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("evident").expect("binary builds");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The shared test data folder beside the repository.
+pub fn shared_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+/// Runs git in `dir` with a fixed identity and dates, failing the test on error.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.org")
+        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-03-01T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-03-01T10:00:00Z")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A new repository with a `main` branch.
+pub fn new_repo(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+}
+
+/// The Python with the validators (jsonschema) that scripts/test.sh installs.
+pub fn python() -> String {
+    let python = std::env::var("EVIDENT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", "import jsonschema"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "`{python}` cannot import jsonschema: run the suite with `bash scripts/test.sh`, which installs it"
+    );
+    python
+}
+
+/// Validates the JSON document at `doc` against the JSON Schema at `schema` with the real
+/// `jsonschema` validator, returning its error text on failure.
+pub fn validate_json_schema(schema: &Path, doc: &Path) -> Result<(), String> {
+    let script = "import json,sys,jsonschema\n\
+        schema=json.load(open(sys.argv[1]))\n\
+        doc=json.load(open(sys.argv[2]))\n\
+        cls=jsonschema.validators.validator_for(schema)\n\
+        errs=sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.path))\n\
+        [print(list(e.path), e.message) for e in errs[:20]]\n\
+        sys.exit(1 if errs else 0)\n";
+    let out = Command::new(python())
+        .args(["-c", script])
+        .arg(schema)
+        .arg(doc)
+        .output()
+        .expect("python runs");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
