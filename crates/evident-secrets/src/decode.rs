@@ -17,10 +17,13 @@ pub struct DecodedEntry {
 
 /// Is this file likely to hold a Kubernetes Secret?
 pub fn has_kubernetes_secret(path: &str, data: &[u8]) -> bool {
-    let yaml = path.ends_with(".yaml")
-        || path.ends_with(".yml")
-        || path.ends_with(".json")
-        || path == "<stdin>";
+    let yaml = match std::path::Path::new(path).extension() {
+        Some(ext) => ["yaml", "yml", "json"]
+            .iter()
+            .any(|e| ext.eq_ignore_ascii_case(e)),
+        // Standard input and extension-less names (`kubectl get -o yaml` output).
+        None => true,
+    };
     yaml && memchr::memmem::find(data, b"Secret").is_some()
         && memchr::memmem::find(data, b"kind").is_some()
 }
@@ -44,8 +47,8 @@ pub fn kubernetes_secret_entries(data: &[u8]) -> Vec<DecodedEntry> {
         }
         let indent = trimmed.len() - trimmed.trim_start().len();
         let content = trimmed.trim_start();
-        if content.starts_with("kind:") {
-            in_secret = content["kind:".len()..].trim().trim_matches(['"', '\'']) == "Secret";
+        if let Some(kind) = content.strip_prefix("kind:") {
+            in_secret = kind.trim().trim_matches(['"', '\'']) == "Secret";
             continue;
         }
         if content == "data:"
@@ -106,7 +109,7 @@ mod tests {
         let yaml = b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: aGVsbG8gd29ybGQ=\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  DB_PASSWORD: VHI0dmVsLVBhc3MtOTk=\n  user: YWRtaW4=\n";
         let entries = kubernetes_secret_entries(yaml);
         assert_eq!(entries.len(), 2, "{entries:?}");
-        assert_eq!(entries[0].text, b"DB_PASSWORD: \"Tr4vel-Pass-99\"".to_vec());
+        assert_eq!(entries[0].text, b"DB_PASSWORD: \"Tr4vel-Pass-99\"".to_vec()); // evident:allow decoded test vector
         let v = &yaml[entries[0].value_start..entries[0].value_end];
         assert_eq!(v, b"VHI0dmVsLVBhc3MtOTk=");
     }

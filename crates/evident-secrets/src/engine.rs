@@ -39,6 +39,8 @@ pub struct Candidate {
 pub struct InputKind {
     /// A lockfile or checksum file: generic rules are skipped.
     pub lockfile: bool,
+    /// Source code: an unquoted value is an expression, so generic rules need a quoted literal.
+    pub code: bool,
 }
 
 impl Engine {
@@ -51,13 +53,12 @@ impl Engine {
                 always.push(index as u32);
             }
             for keyword in &rule.keywords {
-                let slot = match patterns.iter().position(|p| p == keyword) {
-                    Some(slot) => slot,
-                    None => {
-                        patterns.push(keyword.clone());
-                        pattern_rules.push(Vec::new());
-                        patterns.len() - 1
-                    }
+                let slot = if let Some(slot) = patterns.iter().position(|p| p == keyword) {
+                    slot
+                } else {
+                    patterns.push(keyword.clone());
+                    pattern_rules.push(Vec::new());
+                    patterns.len() - 1
                 };
                 if !pattern_rules[slot].contains(&(index as u32)) {
                     pattern_rules[slot].push(index as u32);
@@ -81,8 +82,30 @@ impl Engine {
         &self.rules
     }
 
-    /// Finds every rule match in `data`, filtered, sorted by position.
+    /// Finds every rule match in `data`, filtered, sorted by position. A value that a
+    /// format-specific rule recognised is not reported again by a context-based rule.
     pub fn scan(&self, data: &[u8], kind: InputKind) -> Vec<Candidate> {
+        let mut out = self.scan_each_rule(data, kind);
+        // `GITHUB_TOKEN = "ghp_…"` is a GitHub token, not also a generic token.
+        let specific: Vec<(usize, usize)> = out
+            .iter()
+            .filter(|c| !self.rules[c.rule].generic)
+            .map(|c| (c.secret_start, c.secret_end))
+            .collect();
+        if !specific.is_empty() {
+            out.retain(|c| {
+                !self.rules[c.rule].generic
+                    || !specific
+                        .iter()
+                        .any(|&(s, e)| c.secret_start < e && s < c.secret_end)
+            });
+        }
+        out
+    }
+
+    /// Every rule's own matches, without the cross-rule de-duplication of [`Engine::scan`]
+    /// (what a rule's examples are checked against).
+    pub fn scan_each_rule(&self, data: &[u8], kind: InputKind) -> Vec<Candidate> {
         // Per rule: the window currently being collected (start, end).
         let mut open: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
         let mut windows: Vec<(u32, usize, usize)> = Vec::new();
@@ -124,11 +147,14 @@ impl Engine {
             let hay = &data[ws..we];
             for caps in compiled.regex.captures_iter(hay) {
                 let whole = caps.get(0).expect("group 0 always matches");
-                let secret = compiled
+                let (group, secret) = compiled
                     .secret_groups
                     .iter()
-                    .find_map(|&g| caps.get(g))
-                    .unwrap_or(whole);
+                    .find_map(|&g| caps.get(g).map(|m| (g, m)))
+                    .unwrap_or((0, whole));
+                if kind.code && compiled.bare_groups.contains(&group) {
+                    continue;
+                }
                 let key = compiled
                     .key_groups
                     .iter()

@@ -375,7 +375,7 @@ fn is_identifier_like(t: &str) -> bool {
 
 /// Splits a key name into lower-case words on `_`, `-`, `.` and camelCase boundaries.
 fn split_key_words(key: &str) -> Vec<&str> {
-    key.split(|c: char| c == '_' || c == '-' || c == '.' || c == ' ' || c == '"' || c == '\'')
+    key.split(['_', '-', '.', ' ', '"', '\''])
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -404,6 +404,70 @@ pub fn is_uuid(t: &str) -> bool {
             8 | 13 | 18 | 23 => c == b'-',
             _ => c.is_ascii_hexdigit(),
         })
+}
+
+/// Source files in a programming language (where `x = y` assigns an expression, not a literal).
+/// Shell scripts, Dockerfiles and Makefiles are not in the list: their bare values are literals.
+pub fn is_code(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let Some((_, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    matches!(
+        ext.to_ascii_lowercase().as_str(),
+        "rs" | "py"
+            | "pyi"
+            | "js"
+            | "jsx"
+            | "mjs"
+            | "cjs"
+            | "ts"
+            | "tsx"
+            | "go"
+            | "java"
+            | "kt"
+            | "kts"
+            | "scala"
+            | "cs"
+            | "fs"
+            | "vb"
+            | "c"
+            | "h"
+            | "cc"
+            | "cpp"
+            | "cxx"
+            | "hpp"
+            | "hh"
+            | "m"
+            | "mm"
+            | "swift"
+            | "rb"
+            | "php"
+            | "pl"
+            | "pm"
+            | "lua"
+            | "dart"
+            | "ex"
+            | "exs"
+            | "erl"
+            | "hs"
+            | "ml"
+            | "clj"
+            | "cljs"
+            | "groovy"
+            | "gradle"
+            | "tf"
+            | "hcl"
+            | "r"
+            | "jl"
+            | "vue"
+            | "svelte"
+            | "zig"
+            | "nim"
+            | "cr"
+            | "v"
+            | "sol"
+    )
 }
 
 /// Lockfiles and checksum files hold integrity hashes, never credentials: generic rules skip them.

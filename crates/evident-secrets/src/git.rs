@@ -4,12 +4,13 @@
 //! already seen, so every unique blob is read once and attributed to the first commit that
 //! introduced it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use gix::hashtable::HashSet;
 use std::path::Path;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice as _;
-use rayon::prelude::*;
 
 use crate::findings::Provenance;
 
@@ -59,13 +60,17 @@ pub struct HistoryStats {
 
 /// Opens the repository that contains `path`.
 pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
-    let mut repo = gix::discover(path).map_err(|e| {
+    let repo = gix::discover(path).map_err(|e| {
         git_err(
             path,
             format!("not a git repository (or cannot be opened): {e}; run inside a repository or drop --staged/--history"),
         )
     })?;
-    repo.object_cache_size_if_unset(64 << 20);
+    // A larger delta-base cache: history scans resolve long delta chains of the same files.
+    let git_dir = repo.git_dir().to_owned();
+    let options = gix::open::Options::default().config_overrides(["core.deltaBaseCacheLimit=64m"]);
+    let mut repo = gix::open_opts(&git_dir, options).unwrap_or(repo);
+    repo.object_cache_size_if_unset(32 << 20);
     Ok(repo)
 }
 
@@ -109,7 +114,7 @@ fn ancestors(
     root: &Path,
     tips: &[ObjectId],
 ) -> Result<HashSet<ObjectId>, GitError> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut stack: Vec<ObjectId> = tips.to_vec();
     while let Some(id) = stack.pop() {
         if !seen.insert(id) {
@@ -121,23 +126,29 @@ fn ancestors(
     Ok(seen)
 }
 
-/// Commits reachable from `tips` and not in `hidden`, parents before children.
+/// Commits reachable from `tips` and not in `hidden`, parents before children, each with its
+/// metadata and root tree (read once).
 fn parents_first(
     repo: &gix::Repository,
     root: &Path,
     tips: &[ObjectId],
-    hidden: &HashSet<ObjectId>,
-) -> Result<Vec<ObjectId>, GitError> {
+    hidden: &IdSet,
+) -> Result<Vec<(CommitInfo, ObjectId)>, GitError> {
     let mut order = Vec::new();
-    let mut done: HashSet<ObjectId> = HashSet::new();
-    let mut expanded: HashSet<ObjectId> = HashSet::new();
+    let mut done = IdSet::default();
+    let mut expanded: gix::hashtable::HashMap<ObjectId, (CommitInfo, ObjectId)> =
+        gix::hashtable::HashMap::default();
     let mut stack: Vec<ObjectId> = tips.iter().rev().copied().collect();
     while let Some(&id) = stack.last() {
         if done.contains(&id) || hidden.contains(&id) {
             stack.pop();
             continue;
         }
-        if expanded.insert(id) {
+        if let Some(entry) = expanded.remove(&id) {
+            stack.pop();
+            done.insert(id);
+            order.push(entry);
+        } else {
             let commit = repo.find_commit(id).map_err(|e| git_err(root, e))?;
             for parent in commit.parent_ids() {
                 let parent = parent.detach();
@@ -145,10 +156,7 @@ fn parents_first(
                     stack.push(parent);
                 }
             }
-        } else {
-            stack.pop();
-            done.insert(id);
-            order.push(id);
+            expanded.insert(id, commit_info_of(&commit, root)?);
         }
     }
     Ok(order)
@@ -160,6 +168,14 @@ fn commit_info(
     id: ObjectId,
 ) -> Result<(CommitInfo, ObjectId), GitError> {
     let commit = repo.find_commit(id).map_err(|e| git_err(root, e))?;
+    commit_info_of(&commit, root)
+}
+
+fn commit_info_of(
+    commit: &gix::Commit<'_>,
+    root: &Path,
+) -> Result<(CommitInfo, ObjectId), GitError> {
+    let id = commit.id;
     let tree = commit.tree_id().map_err(|e| git_err(root, e))?.detach();
     let (author, date) = match commit.author() {
         Ok(sig) => {
@@ -174,14 +190,15 @@ fn commit_info(
     Ok((CommitInfo { id, author, date }, tree))
 }
 
-/// Walks `tree`, recording blobs not seen before under their path.
+/// Walks `tree`, recording blobs not seen before under their path. Subtrees and blobs already
+/// seen are skipped before any path is built.
 fn collect_tree(
     repo: &gix::Repository,
     root: &Path,
     tree: ObjectId,
     prefix: &str,
-    seen_trees: &mut HashSet<ObjectId>,
-    seen_blobs: &mut HashSet<ObjectId>,
+    seen_trees: &mut IdSet,
+    seen_blobs: &mut IdSet,
     out: &mut Vec<(ObjectId, String)>,
 ) -> Result<(), GitError> {
     if !seen_trees.insert(tree) {
@@ -194,13 +211,21 @@ fn collect_tree(
         .data;
     for entry in gix::objs::TreeRefIter::from_bytes(&data, repo.object_hash()) {
         let entry = entry.map_err(|e| git_err(root, e))?;
+        let is_tree = entry.mode.is_tree();
+        if is_tree {
+            if seen_trees.contains(entry.oid) {
+                continue;
+            }
+        } else if !entry.mode.is_blob() || !seen_blobs.insert(entry.oid.to_owned()) {
+            continue;
+        }
         let name = entry.filename.to_str_lossy();
         let path = if prefix.is_empty() {
             name.into_owned()
         } else {
             format!("{prefix}/{name}")
         };
-        if entry.mode.is_tree() {
+        if is_tree {
             collect_tree(
                 repo,
                 root,
@@ -210,25 +235,55 @@ fn collect_tree(
                 seen_blobs,
                 out,
             )?;
-        } else if entry.mode.is_blob() && seen_blobs.insert(entry.oid.to_owned()) {
+        } else {
             out.push((entry.oid.to_owned(), path));
         }
     }
     Ok(())
 }
 
+/// A set of object ids (ids are already uniformly distributed: no hashing needed).
+type IdSet = gix::hashtable::HashSet<ObjectId>;
+
+/// The commit index of blobs that belong to the excluded boundary of a range: scanned so their
+/// secrets are known, never reported.
+pub const BASELINE: usize = usize::MAX;
+
 /// A blob to scan and where it first appeared.
 struct BlobJob {
     id: ObjectId,
     path: String,
     commit: usize,
+    provenance: std::sync::Arc<Provenance>,
+}
+
+/// The scan jobs for the blobs a commit introduced, sharing one provenance.
+fn jobs(blobs: Vec<(ObjectId, String)>, commit: usize, info: CommitInfo) -> Vec<BlobJob> {
+    let provenance = std::sync::Arc::new(Provenance {
+        commit: Some(info.id.to_string()),
+        author: Some(info.author),
+        date: Some(info.date),
+    });
+    blobs
+        .into_iter()
+        .map(|(id, path)| BlobJob {
+            id,
+            path,
+            commit,
+            provenance: provenance.clone(),
+        })
+        .collect()
 }
 
 /// Scans every unique blob in the selected history with `scan`. Returns the per-blob results
 /// paired with the index of the introducing commit (lower = older), plus totals.
+///
+/// The commit walk (one thread) and the blob scans (the other workers) run as a pipeline: blobs
+/// are scanned while later commits are still being walked.
 pub fn scan_history<T: Send>(
     root: &Path,
     range: &HistoryRange,
+    threads: usize,
     scan: impl Fn(&str, &[u8], &Provenance) -> T + Sync,
 ) -> Result<(Vec<(usize, T)>, HistoryStats), GitError> {
     let repo = open(root)?;
@@ -242,88 +297,129 @@ pub fn scan_history<T: Send>(
     };
     let hidden = ancestors(&repo, root, &hidden_tips)?;
     let order = parents_first(&repo, root, &tips, &hidden)?;
-
-    let mut seen_trees = HashSet::new();
-    let mut seen_blobs = HashSet::new();
-    let mut scratch = Vec::new();
-    // What the excluded boundary already had is not "introduced" by the range.
-    for tip in &hidden_tips {
-        let (_, tree) = commit_info(&repo, root, *tip)?;
-        collect_tree(
-            &repo,
-            root,
-            tree,
-            "",
-            &mut seen_trees,
-            &mut seen_blobs,
-            &mut scratch,
-        )?;
+    let workers = if threads == 0 {
+        std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+    } else {
+        threads
     }
-    let mut commits = Vec::with_capacity(order.len());
-    let mut jobs = Vec::new();
-    for id in order {
-        let (info, tree) = commit_info(&repo, root, id)?;
-        let mut new_blobs = Vec::new();
-        collect_tree(
-            &repo,
-            root,
-            tree,
-            "",
-            &mut seen_trees,
-            &mut seen_blobs,
-            &mut new_blobs,
-        )?;
-        let index = commits.len();
-        jobs.extend(new_blobs.into_iter().map(|(id, path)| BlobJob {
-            id,
-            path,
-            commit: index,
-        }));
-        commits.push(info);
-    }
+    .max(1);
 
-    let sync = repo.into_sync();
-    let results: Vec<Result<Option<(usize, T, u64)>, GitError>> = jobs
-        .par_iter()
-        .map_init(
-            || {
+    let sync = repo.clone().into_sync();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<BlobJob>>(256);
+    let receiver = std::sync::Mutex::new(receiver);
+    let results = std::sync::Mutex::new(Vec::new());
+    let failure: std::sync::Mutex<Option<GitError>> = std::sync::Mutex::new(None);
+    let mut stats = HistoryStats::default();
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let sync = &sync;
+            let receiver = &receiver;
+            let results = &results;
+            let failure = &failure;
+            let scan = &scan;
+            scope.spawn(move || {
                 let mut local = sync.to_thread_local();
                 local.object_cache_size_if_unset(16 << 20);
-                local
-            },
-            |local, job| {
-                let object = local.find_object(job.id).map_err(|e| git_err(root, e))?;
-                let data = &object.data;
-                if crate::source::is_binary(data) {
-                    return Ok(None);
+                let mut mine = Vec::new();
+                loop {
+                    let batch = match receiver.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(batch) = batch else { break };
+                    for job in batch {
+                        match local.find_object(job.id) {
+                            Ok(object) => {
+                                let data = &object.data;
+                                if crate::source::is_binary(data) {
+                                    mine.push((job.commit, None, data.len() as u64));
+                                } else {
+                                    let value = scan(&job.path, data, &job.provenance);
+                                    mine.push((job.commit, Some(value), data.len() as u64));
+                                }
+                            }
+                            Err(e) => {
+                                if let Ok(mut f) = failure.lock() {
+                                    f.get_or_insert_with(|| git_err(root, e));
+                                }
+                            }
+                        }
+                    }
                 }
-                let info = &commits[job.commit];
-                let provenance = Provenance {
-                    commit: Some(info.id.to_string()),
-                    author: Some(info.author.clone()),
-                    date: Some(info.date.clone()),
-                };
-                Ok(Some((
-                    job.commit,
-                    scan(&job.path, data, &provenance),
-                    data.len() as u64,
-                )))
-            },
-        )
-        .collect();
-    let mut stats = HistoryStats {
-        commits: commits.len() as u64,
-        blobs: jobs.len() as u64,
-        ..HistoryStats::default()
-    };
+                if let Ok(mut all) = results.lock() {
+                    all.extend(mine);
+                }
+            });
+        }
+
+        // The walk: parents first, each tree descended once, new blobs handed to the workers.
+        let walk = || -> Result<(), GitError> {
+            let mut seen_trees = IdSet::default();
+            let mut seen_blobs = IdSet::default();
+            // What the excluded boundary already had is not "introduced" by the range: its blobs
+            // are scanned as the baseline, so a secret carried into the range is recognised.
+            for tip in &hidden_tips {
+                let (info, tree) = commit_info(&repo, root, *tip)?;
+                let mut baseline = Vec::new();
+                collect_tree(
+                    &repo,
+                    root,
+                    tree,
+                    "",
+                    &mut seen_trees,
+                    &mut seen_blobs,
+                    &mut baseline,
+                )?;
+                if sender.send(jobs(baseline, BASELINE, info)).is_err() {
+                    break;
+                }
+            }
+            for (index, (info, tree)) in order.into_iter().enumerate() {
+                let mut new_blobs = Vec::new();
+                collect_tree(
+                    &repo,
+                    root,
+                    tree,
+                    "",
+                    &mut seen_trees,
+                    &mut seen_blobs,
+                    &mut new_blobs,
+                )?;
+                stats.commits += 1;
+                if new_blobs.is_empty() {
+                    continue;
+                }
+                stats.blobs += new_blobs.len() as u64;
+                if sender.send(jobs(new_blobs, index, info)).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        };
+        let walked = walk();
+        drop(sender);
+        if let Err(e) = walked
+            && let Ok(mut f) = failure.lock()
+        {
+            f.get_or_insert(e);
+        }
+    });
+
+    if let Some(e) = failure.into_inner().ok().flatten() {
+        return Err(e);
+    }
     let mut out = Vec::new();
-    for result in results {
-        match result? {
-            Some((commit, value, bytes)) => {
-                stats.bytes += bytes;
+    for (commit, value, bytes) in results.into_inner().unwrap_or_default() {
+        match value {
+            Some(value) => {
+                if commit != BASELINE {
+                    stats.bytes += bytes;
+                }
                 out.push((commit, value));
             }
-            None => stats.skipped_binary += 1,
+            None if commit != BASELINE => stats.skipped_binary += 1,
+            None => {}
         }
     }
     Ok((out, stats))

@@ -133,13 +133,7 @@ fn load_into(path: &Path, imported: &mut Imported, depth: usize) -> Result<(), I
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    parse_into(
-        &origin,
-        &text,
-        path.parent().map(Path::to_path_buf),
-        imported,
-        depth,
-    )
+    parse_into(&origin, &text, path.parent(), imported, depth)
 }
 
 /// Parses a gitleaks configuration from text (`origin` names it in errors).
@@ -152,7 +146,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Imported, ImportError> {
 fn parse_into(
     origin: &str,
     text: &str,
-    base: Option<PathBuf>,
+    base: Option<&Path>,
     imported: &mut Imported,
     depth: usize,
 ) -> Result<(), ImportError> {
@@ -174,7 +168,7 @@ fn parse_into(
             ));
         }
         if let Some(parent) = &extend.path {
-            let parent_path = base.clone().unwrap_or_default().join(parent);
+            let parent_path = base.map_or_else(|| PathBuf::from(parent), |b| b.join(parent));
             load_into(&parent_path, imported, depth + 1)?;
         }
     }

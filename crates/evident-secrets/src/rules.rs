@@ -137,6 +137,9 @@ pub struct Compiled {
     pub secret_groups: Vec<usize>,
     /// Groups that hold the key name (`key`, `key2`, …), for the generic filters.
     pub key_groups: Vec<usize>,
+    /// Secret groups for an unquoted value (`secretbare`): in source code an unquoted value is an
+    /// expression, not a literal, so these only count outside code files.
+    pub bare_groups: Vec<usize>,
 }
 
 /// Compiles a pattern the way every rule is compiled: ASCII semantics for `\w`, `\s`, `\b` and
@@ -163,10 +166,19 @@ pub fn compile_pattern(source: &str) -> Result<Compiled, regex::Error> {
         secret_groups.push(usize::from(regex.captures_len() > 1));
     }
     let key_groups = named("key");
+    let bare_groups = regex
+        .capture_names()
+        .enumerate()
+        .filter_map(|(i, n)| {
+            n.filter(|n| n.starts_with("secret") && n.ends_with("bare"))
+                .map(|_| i)
+        })
+        .collect();
     Ok(Compiled {
         regex,
         secret_groups,
         key_groups,
+        bare_groups,
     })
 }
 

@@ -150,9 +150,21 @@ impl Scanner {
         }
         let kind = InputKind {
             lockfile: filters::is_lockfile(path),
+            code: filters::is_code(path),
         };
         let mut candidates = self.engine.scan(data, kind);
         candidates.retain(|c| c.secret_end > skip_before);
+        // Kubernetes Secret values are reported decoded (below), never as their base64 text.
+        let decoded = if decode::has_kubernetes_secret(path, data) {
+            decode::kubernetes_secret_entries(data)
+        } else {
+            Vec::new()
+        };
+        candidates.retain(|c| {
+            !decoded
+                .iter()
+                .any(|d| c.secret_start >= d.value_start && c.secret_start < d.value_end)
+        });
         let mut suppressed: Vec<Option<Suppression>> = Vec::with_capacity(candidates.len());
         candidates.retain(|c| self.rule_applies(path, c));
         for c in &candidates {
@@ -164,8 +176,8 @@ impl Scanner {
                 finding.suppressed = allow;
             }
         }
-        if decode::has_kubernetes_secret(path, data) {
-            out.extend(self.scan_kubernetes_secret(path, data, provenance));
+        if !decoded.is_empty() {
+            out.extend(self.scan_kubernetes_secret(path, data, &decoded, provenance));
         }
         for (check, regex) in &self.path_rules {
             if first_line == 1 && regex.is_match(path.as_bytes()) {
@@ -240,10 +252,11 @@ impl Scanner {
         &self,
         path: &str,
         data: &[u8],
+        entries: &[decode::DecodedEntry],
         provenance: &Provenance,
     ) -> Vec<Finding> {
         let mut out = Vec::new();
-        for entry in decode::kubernetes_secret_entries(data) {
+        for entry in entries {
             let inner = self.engine.scan(&entry.text, InputKind::default());
             let line = memchr::memchr_iter(b'\n', &data[..entry.value_start]).count() as u32 + 1;
             let column = (entry.value_start - entry.line_start) as u32 + 1;
@@ -361,15 +374,22 @@ impl Scanner {
         root: &Path,
         range: &HistoryRange,
     ) -> Result<ScanReport, ScannerError> {
-        let (results, stats) = git::scan_history(root, range, |path, data, provenance| {
-            self.scan_bytes(path, data, 1, 0, provenance)
-        })?;
+        let (results, stats) =
+            git::scan_history(root, range, self.threads, |path, data, provenance| {
+                self.scan_bytes(path, data, 1, 0, provenance)
+            })?;
         let mut by_commit: Vec<(usize, Finding)> = results
             .into_iter()
             .flat_map(|(c, fs)| fs.into_iter().map(move |f| (c, f)))
             .collect();
         by_commit.sort_by_key(|(c, _)| *c);
-        let mut seen = HashSet::new();
+        // Secrets already present at the excluded boundary of a range were not introduced by it.
+        let mut seen: HashSet<String> = by_commit
+            .iter()
+            .filter(|(c, _)| *c == git::BASELINE)
+            .map(|(_, f)| f.fingerprint.clone())
+            .collect();
+        by_commit.retain(|(c, _)| *c != git::BASELINE);
         let mut report = Self::report(root);
         for (_, finding) in by_commit {
             if seen.insert(finding.fingerprint.clone()) {

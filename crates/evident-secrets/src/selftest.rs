@@ -46,13 +46,13 @@ pub fn check_examples(engine: &Engine) -> Vec<ExampleFailure> {
             continue;
         }
         for (i, example) in rule.examples.iter().enumerate() {
-            let found = engine.scan(example.as_bytes(), InputKind::default());
+            let found = engine.scan_each_rule(example.as_bytes(), InputKind::default());
             if !found.iter().any(|c| c.rule == index) {
                 failures.push(fail("example", i));
             }
         }
         for (i, example) in rule.counter_examples.iter().enumerate() {
-            let found = engine.scan(example.as_bytes(), InputKind::default());
+            let found = engine.scan_each_rule(example.as_bytes(), InputKind::default());
             if found.iter().any(|c| c.rule == index) {
                 failures.push(fail("counter-example", i));
             }

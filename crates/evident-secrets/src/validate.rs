@@ -115,7 +115,7 @@ mod tests {
             base62(crc32fast::hash(b"fIkRGaBu5PeKsznMzXQOg3kETH1Sgx"), 6),
             "2oIfSC"
         );
-        assert!(Validator::GithubCrc32.check(b"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"));
+        assert!(Validator::GithubCrc32.check(b"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")); // evident:allow published checksum test vector
         assert!(!Validator::GithubCrc32.check(b"ghp_fIkRGaBu5PeKsznMzXQOg3kETH1Sgx2oIfSD"));
         assert!(!Validator::GithubCrc32.check(b"ghp_short"));
     }
@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn jwt_needs_json_header_with_alg() {
         // Payload {"sub":"user-8812","name":"Jo"}.
-        let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTg4MTIiLCJuYW1lIjoiSm8ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTg4MTIiLCJuYW1lIjoiSm8ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"; // evident:allow synthetic JWT test vector
         assert!(Validator::Jwt.check(good));
         // The documentation sample (subject 1234567890) is not a live token.
         let sample = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";

@@ -83,7 +83,7 @@ fn tree_scan_json_is_precise_and_redacted() {
     insta::assert_snapshot!(rows.join("\n"), @r###"
     config/prod.env:2 aws-access-key-id AWS_ACCESS_KEY_ID=AKIA********
     config/prod.env:4 generic-password-assignment DB_PASSWORD="gJTe********"
-    deploy/secret.yaml:7 generic-password-assignment DB_PASSWORD: Z0RR********
+    deploy/secret.yaml:7 generic-password-assignment DB_PASSWORD: eHRw********
     src/allowed.js:1 aws-access-key-id const key = "AKIA********"; // evident:allow fixture for the docs site [suppressed]
     src/client.py:3 github-pat-classic GITHUB_TOKEN = "ghp_********"
     "###);
@@ -195,9 +195,24 @@ fn junit_is_well_formed_and_counts_failures() {
 fn fail_on_threshold_and_ignore_file_change_the_exit_code() {
     let home = tempfile::tempdir().unwrap();
     let tree = fixtures().join("tree");
+    // config/ holds only high-severity findings: they fail at `high`, not at `critical`.
     evident(home.path())
         .current_dir(&tree)
-        .args(["scan", "secrets", ".", "--fail-on", "critical"])
+        .args(["scan", "secrets", "config", "--fail-on", "critical"])
+        .assert()
+        .code(0);
+    evident(home.path())
+        .current_dir(&tree)
+        .args(["scan", "secrets", "config", "--fail-on", "high"])
+        .assert()
+        .code(1);
+    // The threshold can come from the project configuration too.
+    let config = home.path().join("evident.toml");
+    std::fs::write(&config, "[scan]\nfail_on = \"critical\"\n").unwrap();
+    evident(home.path())
+        .current_dir(&tree)
+        .args(["scan", "secrets", "config", "--evident-config"])
+        .arg(&config)
         .assert()
         .code(0);
     // Accept every finding by fingerprint: the scan passes and reports them as suppressed.

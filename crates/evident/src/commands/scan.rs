@@ -14,18 +14,15 @@ use crate::{Failure, Outcome};
 
 /// Loads the project configuration: an explicit file, or `evident.toml` in `dir`.
 pub fn load_config(explicit: Option<&Path>, dir: &Path) -> Result<(Config, PathBuf), Failure> {
-    match explicit {
-        Some(path) => {
-            let config = Config::load(path)?;
-            let base = path
-                .parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            Ok((config, base))
-        }
-        None => {
-            let (config, _) = Config::discover(dir)?;
-            Ok((config, dir.to_path_buf()))
-        }
+    if let Some(path) = explicit {
+        let config = Config::load(path)?;
+        let base = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Ok((config, base))
+    } else {
+        let (config, _) = Config::discover(dir)?;
+        Ok((config, dir.to_path_buf()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! SARIF 2.1.0, as code-scanning dashboards (GitHub, GitLab, Azure DevOps) read it.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 use evident_core::{Finding, ScanReport, SuppressionKind};
@@ -18,7 +19,7 @@ pub fn uri_path(path: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
