@@ -134,80 +134,6 @@ pub fn is_reference(secret: &[u8]) -> bool {
         && t.contains('_')
 }
 
-/// Words a key name ends with when its value is metadata about a credential, not the credential.
-const METADATA_KEY_ENDINGS: &[&str] = &[
-    "id",
-    "ids",
-    "name",
-    "names",
-    "file",
-    "path",
-    "dir",
-    "url",
-    "uri",
-    "endpoint",
-    "length",
-    "len",
-    "min",
-    "max",
-    "type",
-    "field",
-    "fields",
-    "label",
-    "hint",
-    "placeholder",
-    "prompt",
-    "regex",
-    "pattern",
-    "policy",
-    "expiry",
-    "expires",
-    "expiration",
-    "ttl",
-    "count",
-    "enabled",
-    "required",
-    "header",
-    "param",
-    "env",
-    "var",
-    "ref",
-    "version",
-    "hash",
-    "hashed",
-    "digest",
-    "checksum",
-    "sha",
-    "sha1",
-    "sha256",
-    "md5",
-    "format",
-    "mode",
-    "input",
-    "rotation",
-    "reset",
-    "error",
-    "errors",
-    "message",
-    "valid",
-    "validator",
-    "strength",
-    "changed",
-    "updated",
-    "created",
-    "at",
-    "date",
-    "time",
-    "size",
-    "location",
-    "store",
-    "provider",
-    "manager",
-    "key_id",
-    "keyid",
-    "arn",
-];
-
 /// Values that are well-known defaults or obvious non-values rather than credentials.
 const NON_VALUES: &[&str] = &[
     "password",
@@ -261,6 +187,7 @@ pub fn is_generic_false_positive(value: &[u8], key: Option<&[u8]>) -> bool {
     // Code, paths, URLs, tags and templated placeholders.
     if looks_like_code(t)
         || t.contains("->")
+        || t.contains("::")
         || t.starts_with('/')
         || t.starts_with("./")
         || t.starts_with("~/")
@@ -288,43 +215,198 @@ pub fn is_generic_false_positive(value: &[u8], key: Option<&[u8]>) -> bool {
     {
         return true;
     }
-    // Plain words and identifiers (`userPassword`, `hunter`) rather than generated secrets.
-    if t.len() <= 24 && is_identifier_like(t) {
+    // Plain words and identifiers (`userPassword`, `hunter`, `pass%20word`) rather than
+    // generated secrets.
+    let decoded = percent_decode(t);
+    if decoded.len() <= 24 && is_identifier_like(&decoded) {
+        return true;
+    }
+    // Prose (`"The password for the key store"`) and bracketed placeholders (`[token]`).
+    if t.starts_with('[') || t.starts_with('<') || is_prose(t) {
+        return true;
+    }
+    // A date or a time (`PasswordLastUsed: 2016-09-19T…`).
+    let b = t.as_bytes();
+    if b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-' {
         return true;
     }
     let Some(key) = key else {
         return is_hash_like(value);
     };
-    let key = String::from_utf8_lossy(key).to_ascii_lowercase();
+    let key = String::from_utf8_lossy(key);
+    let lower_key = key.to_ascii_lowercase();
     // The value repeats the key (`password_field = "password"`).
-    if !lower.is_empty() && key.contains(lower.as_str()) {
+    if !lower.is_empty() && lower_key.contains(lower.as_str()) {
         return true;
     }
-    let words: Vec<&str> = split_key_words(&key);
-    if let Some(last) = words.last()
-        && METADATA_KEY_ENDINGS.contains(last)
-    {
-        return true;
+    !key_names_a_credential(&key)
+        || is_uuid(t) && !lower_key.contains("key") && !lower_key.contains("secret")
+}
+
+/// The last word of a key name, once environment and encoding suffixes are dropped, must name a
+/// credential: `DB_PASSWORD`, `clientSecret`, `x-api-key`, `SECRET_KEY_BASE` do;
+/// `password_min_length`, `token_type`, `secret_name`, `PasswordMgrWithDefaultRealm` do not.
+pub fn key_names_a_credential(key: &str) -> bool {
+    let words = split_key_words(key);
+    let mut words: Vec<&str> = words.iter().map(String::as_str).collect();
+    while let Some(last) = words.last() {
+        let suffix = matches!(
+            *last,
+            "prod"
+                | "production"
+                | "dev"
+                | "development"
+                | "staging"
+                | "stage"
+                | "test"
+                | "testing"
+                | "live"
+                | "sandbox"
+                | "local"
+                | "qa"
+                | "uat"
+                | "value"
+                | "val"
+                | "str"
+                | "string"
+                | "b64"
+                | "base64"
+                | "hex"
+                | "raw"
+                | "encoded"
+                | "plain"
+                | "plaintext"
+                | "new"
+                | "old"
+                | "current"
+                | "default"
+        ) || last.bytes().all(|b| b.is_ascii_digit())
+            || (last.len() <= 3
+                && last.starts_with('v')
+                && last[1..].bytes().all(|b| b.is_ascii_digit()));
+        if suffix && words.len() > 1 {
+            words.pop();
+        } else {
+            break;
+        }
     }
-    let hashy = words.iter().any(|w| {
-        matches!(
-            *w,
-            "hash"
-                | "hashed"
-                | "sha"
-                | "sha1"
-                | "sha256"
-                | "sha512"
-                | "md5"
-                | "digest"
-                | "checksum"
-                | "integrity"
-                | "fingerprint"
-                | "etag"
-                | "commit"
+    let Some(last) = words.last() else {
+        return false;
+    };
+    let last = last.trim_end_matches(|c: char| c.is_ascii_digit());
+    // Pagination and request-flow tokens are not credentials.
+    if matches!(last, "token" | "tokens")
+        && words.len() > 1
+        && matches!(
+            words[words.len() - 2],
+            "next"
+                | "page"
+                | "continuation"
+                | "pagination"
+                | "cursor"
+                | "marker"
+                | "csrf"
+                | "xsrf"
+                | "idempotency"
+                | "request"
+                | "sync"
+                | "resume"
+                | "grant"
+                | "import"
+                | "cancel"
+                | "state"
+                | "change"
+                | "update"
+                | "copy"
+                | "verification"
+                | "confirmation"
+                | "confirm"
+                | "client"
+                | "upload"
+                | "download"
+                | "registration"
         )
-    });
-    (hashy && is_hash_like(value)) || is_uuid(t) && !key.contains("key") && !key.contains("secret")
+    {
+        return false;
+    }
+    matches!(
+        last,
+        "password"
+            | "passwd"
+            | "pwd"
+            | "passphrase"
+            | "pass"
+            | "secret"
+            | "secrets"
+            | "key"
+            | "keys"
+            | "token"
+            | "tokens"
+            | "salt"
+            | "credential"
+            | "credentials"
+            | "apikey"
+            | "accesskey"
+            | "secretkey"
+            | "privatekey"
+            | "authkey"
+            | "appkey"
+            | "masterkey"
+            | "signingkey"
+            | "encryptionkey"
+            | "requirepass"
+            | "auth"
+            | "base"
+            | "pat"
+            | "clientsecret"
+            | "authtoken"
+            | "accesstoken"
+            | "refreshtoken"
+            | "bearer"
+    )
+}
+
+/// Splits a key name into lower-case words on `_`, `-`, `.`, spaces, quotes and camelCase.
+fn split_key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = key.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let boundary = i > 0
+            && c.is_ascii_uppercase()
+            && (chars[i - 1].is_ascii_lowercase()
+                || chars[i - 1].is_ascii_uppercase()
+                    && chars.get(i + 1).is_some_and(char::is_ascii_lowercase));
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Two or more plain words separated by spaces: a sentence, not a credential.
+fn is_prose(t: &str) -> bool {
+    let words: Vec<&str> = t.split(' ').filter(|w| !w.is_empty()).collect();
+    words.len() >= 2
+        && words
+            .iter()
+            .filter(|w| {
+                w.len() >= 2
+                    && w.bytes().all(|b| b.is_ascii_alphabetic())
+                    && w[1..].bytes().all(|b| b.is_ascii_lowercase())
+            })
+            .count()
+            >= 2
 }
 
 /// A call or an index into a variable: `forms.CharField(`, `self.data[`, `function(t)`.
@@ -373,11 +455,30 @@ fn is_identifier_like(t: &str) -> bool {
     })
 }
 
-/// Splits a key name into lower-case words on `_`, `-`, `.` and camelCase boundaries.
-fn split_key_words(key: &str) -> Vec<&str> {
-    key.split(['_', '-', '.', ' ', '"', '\''])
-        .filter(|w| !w.is_empty())
-        .collect()
+/// `%XX` escapes decoded (URL user-info); anything malformed is kept as written.
+fn percent_decode(t: &str) -> String {
+    if !t.contains('%') {
+        return t.to_owned();
+    }
+    let bytes = t.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (
+                (bytes[i + 1] as char).to_digit(16),
+                (bytes[i + 2] as char).to_digit(16),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Is this value a hash, a digest or an integrity string rather than a credential?

@@ -102,9 +102,9 @@ fn large_files_are_streamed_and_seams_do_not_hide_secrets() {
     let mut expected = Vec::new();
     // One key near the start, one straddling the first chunk seam, one at the very end.
     let write_line = |text: &str,
-                          file: &mut std::io::BufWriter<std::fs::File>,
-                          written: &mut usize,
-                          line: &mut u32| {
+                      file: &mut std::io::BufWriter<std::fs::File>,
+                      written: &mut usize,
+                      line: &mut u32| {
         file.write_all(text.as_bytes()).unwrap();
         *written += text.len();
         *line += 1;

@@ -163,6 +163,14 @@ pub enum ListFormat {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecksFormat {
+    Human,
+    Json,
+    /// The reference page (docs/checks/*.md is generated with it).
+    Markdown,
+}
+
 #[derive(Debug, Args)]
 pub struct ChecksArgs {
     /// Only the checks of this scanner (e.g. `secrets`).
@@ -173,8 +181,8 @@ pub struct ChecksArgs {
     #[arg(long, value_name = "CONTROL")]
     pub control: Option<String>,
 
-    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
-    pub format: ListFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = ChecksFormat::Human)]
+    pub format: ChecksFormat,
 }
 
 #[derive(Debug, Args)]
