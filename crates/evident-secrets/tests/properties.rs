@@ -75,6 +75,19 @@ proptest! {
     }
 
     #[test]
+    fn the_rule_file_parser_never_panics(text in "\\PC{0,400}") {
+        let _ = evident_secrets::rules::parse_rule_file("fuzz.toml", &text);
+    }
+
+    #[test]
+    fn validators_never_panic(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+        use evident_secrets::validate::Validator;
+        for v in [Validator::GithubCrc32, Validator::NpmCrc32, Validator::Jwt, Validator::PemBody] {
+            let _ = v.check(&data);
+        }
+    }
+
+    #[test]
     fn the_config_parser_never_panics(text in "\\PC{0,400}") {
         let _ = Config::parse("evident.toml", &text);
     }

@@ -172,7 +172,6 @@ pub fn render(report: &ScanReport) -> serde_json::Result<String> {
             "name": "evident",
             "semanticVersion": VERSION,
             "version": VERSION,
-            "informationUri": "https://github.com/evident-dev/evident",
             "rules": rule_objects,
         }},
         "automationDetails": { "id": format!("evident/{}/", report.scanner) },
@@ -190,4 +189,40 @@ pub fn render(report: &ScanReport) -> serde_json::Result<String> {
     let mut text = serde_json::to_string_pretty(&doc)?;
     text.push('\n');
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use evident_core::{Check, Confidence, Finding, Location, ScanReport, Severity};
+
+    #[test]
+    fn resources_and_commits_land_where_code_scanning_reads_them() {
+        let check = Check {
+            id: "demo-check".into(),
+            scanner: "iac".into(),
+            title: "Demo".into(),
+            severity: Severity::High,
+            confidence: Confidence::High,
+            controls: vec!["soc2:CC8.1".into()],
+            why: "why".into(),
+            fix: "fix".into(),
+        };
+        let mut location = Location::file("infra/main tf/s3.tf").at(12, 3);
+        location.resource = Some("aws_s3_bucket.logs".into());
+        location.commit = Some("0123456789abcdef0123456789abcdef01234567".into());
+        let report = ScanReport {
+            scanner: "iac".into(),
+            root: "does-not-exist".into(),
+            findings: vec![Finding::builder(&check, location).build()],
+            ..ScanReport::default()
+        };
+        let sarif: serde_json::Value = serde_json::from_str(&super::render(&report).unwrap()).unwrap();
+        let result = &sarif["runs"][0]["results"][0];
+        assert_eq!(result["ruleId"], "demo-check");
+        assert_eq!(result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], "aws_s3_bucket.logs");
+        assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "infra/main%20tf/s3.tf");
+        assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 12);
+        assert_eq!(result["properties"]["commit"], "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"], "8.0");
+    }
 }
