@@ -216,13 +216,29 @@ mod tests {
             findings: vec![Finding::builder(&check, location).build()],
             ..ScanReport::default()
         };
-        let sarif: serde_json::Value = serde_json::from_str(&super::render(&report).unwrap()).unwrap();
+        let sarif: serde_json::Value =
+            serde_json::from_str(&super::render(&report).unwrap()).unwrap();
         let result = &sarif["runs"][0]["results"][0];
         assert_eq!(result["ruleId"], "demo-check");
-        assert_eq!(result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], "aws_s3_bucket.logs");
-        assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "infra/main%20tf/s3.tf");
-        assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 12);
-        assert_eq!(result["properties"]["commit"], "0123456789abcdef0123456789abcdef01234567");
-        assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"], "8.0");
+        assert_eq!(
+            result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "aws_s3_bucket.logs"
+        );
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "infra/main%20tf/s3.tf"
+        );
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["region"]["startLine"],
+            12
+        );
+        assert_eq!(
+            result["properties"]["commit"],
+            "0123456789abcdef0123456789abcdef01234567"
+        );
+        assert_eq!(
+            sarif["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"],
+            "8.0"
+        );
     }
 }
