@@ -107,8 +107,9 @@ impl Engine {
     /// (what a rule's examples are checked against).
     pub fn scan_each_rule(&self, data: &[u8], kind: InputKind) -> Vec<Candidate> {
         // Per rule: the window currently being collected (start, end).
-        let mut open: Vec<Option<(usize, usize)>> = vec![None; self.rules.len()];
-        let mut windows: Vec<(u32, usize, usize)> = Vec::new();
+        // Every (rule, window) pair, then merged per rule: hits are sparse, so this costs far
+        // less than per-rule state sized to the whole rule set for every input.
+        let mut raw: Vec<(u32, usize, usize)> = Vec::new();
         for hit in self.automaton.find_overlapping_iter(data) {
             let pos = hit.start();
             for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
@@ -117,21 +118,15 @@ impl Engine {
                     continue;
                 }
                 let (ws, we) = window(data, pos, hit.end(), rule.multiline);
-                let slot = &mut open[rule_index as usize];
-                match slot {
-                    Some((_, end)) if ws <= *end => *end = (*end).max(we),
-                    _ => {
-                        if let Some((s, e)) = slot.take() {
-                            windows.push((rule_index, s, e));
-                        }
-                        *slot = Some((ws, we));
-                    }
-                }
+                raw.push((rule_index, ws, we));
             }
         }
-        for (rule_index, slot) in open.into_iter().enumerate() {
-            if let Some((s, e)) = slot {
-                windows.push((rule_index as u32, s, e));
+        raw.sort_unstable();
+        let mut windows: Vec<(u32, usize, usize)> = Vec::with_capacity(raw.len());
+        for (rule_index, ws, we) in raw {
+            match windows.last_mut() {
+                Some((r, _, end)) if *r == rule_index && ws <= *end => *end = (*end).max(we),
+                _ => windows.push((rule_index, ws, we)),
             }
         }
         if !data.is_empty() {

@@ -60,16 +60,12 @@ pub struct HistoryStats {
 
 /// Opens the repository that contains `path`.
 pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
-    let repo = gix::discover(path).map_err(|e| {
+    let mut repo = gix::discover(path).map_err(|e| {
         git_err(
             path,
             format!("not a git repository (or cannot be opened): {e}; run inside a repository or drop --staged/--history"),
         )
     })?;
-    // A larger delta-base cache: history scans resolve long delta chains of the same files.
-    let git_dir = repo.git_dir().to_owned();
-    let options = gix::open::Options::default().config_overrides(["core.deltaBaseCacheLimit=64m"]);
-    let mut repo = gix::open_opts(&git_dir, options).unwrap_or(repo);
     repo.object_cache_size_if_unset(32 << 20);
     Ok(repo)
 }
