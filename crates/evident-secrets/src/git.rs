@@ -66,7 +66,9 @@ pub fn open(path: &Path) -> Result<gix::Repository, GitError> {
             format!("not a git repository (or cannot be opened): {e}; run inside a repository or drop --staged/--history"),
         )
     })?;
-    repo.object_cache_size_if_unset(32 << 20);
+    // Every object is read once (trees and blobs are de-duplicated by id): an object cache would
+    // only copy. Delta bases are cached by the pack cache.
+    repo.object_cache_size(0);
     Ok(repo)
 }
 
@@ -316,7 +318,7 @@ pub fn scan_history<T: Send>(
             let scan = &scan;
             scope.spawn(move || {
                 let mut local = sync.to_thread_local();
-                local.object_cache_size_if_unset(16 << 20);
+                local.object_cache_size(0);
                 let mut mine = Vec::new();
                 loop {
                     let batch = match receiver.lock() {
