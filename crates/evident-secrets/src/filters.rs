@@ -427,11 +427,11 @@ fn is_identifier_like(t: &str) -> bool {
     if t.is_empty()
         || !t
             .bytes()
-            .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'-')
+            .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'-' || b == b' ')
     {
         return false;
     }
-    t.split(['_', '-']).filter(|w| !w.is_empty()).all(|word| {
+    t.split(['_', '-', ' ']).filter(|w| !w.is_empty()).all(|word| {
         let b = word.as_bytes();
         let all_upper = b.iter().all(u8::is_ascii_uppercase);
         // camelCase / PascalCase: an upper-case letter only at the start of each part, and
