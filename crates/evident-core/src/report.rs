@@ -16,6 +16,9 @@ pub struct ScanReport {
     pub stats: ScanStats,
     /// Inputs that could not be scanned. A scan with errors is never reported as clean.
     pub errors: Vec<ScanError>,
+    /// Things the user should act on that are not findings (e.g. stale ignore-file entries).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Counters that show how much was looked at.

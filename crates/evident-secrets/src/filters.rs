@@ -431,28 +431,30 @@ fn is_identifier_like(t: &str) -> bool {
     {
         return false;
     }
-    t.split(['_', '-', ' ']).filter(|w| !w.is_empty()).all(|word| {
-        let b = word.as_bytes();
-        let all_upper = b.iter().all(u8::is_ascii_uppercase);
-        // camelCase / PascalCase: an upper-case letter only at the start of each part, and
-        // every part at least two letters long.
-        let mut parts = 0;
-        let mut run = 0;
-        let mut ok = true;
-        for (i, c) in b.iter().enumerate() {
-            if c.is_ascii_uppercase() && i > 0 {
-                ok &= run >= 2;
-                parts += 1;
-                run = 1;
-            } else {
-                run += 1;
+    t.split(['_', '-', ' '])
+        .filter(|w| !w.is_empty())
+        .all(|word| {
+            let b = word.as_bytes();
+            let all_upper = b.iter().all(u8::is_ascii_uppercase);
+            // camelCase / PascalCase: an upper-case letter only at the start of each part, and
+            // every part at least two letters long.
+            let mut parts = 0;
+            let mut run = 0;
+            let mut ok = true;
+            for (i, c) in b.iter().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    ok &= run >= 2;
+                    parts += 1;
+                    run = 1;
+                } else {
+                    run += 1;
+                }
+                if i > 0 && c.is_ascii_uppercase() && b[i - 1].is_ascii_uppercase() {
+                    ok = false;
+                }
             }
-            if i > 0 && c.is_ascii_uppercase() && b[i - 1].is_ascii_uppercase() {
-                ok = false;
-            }
-        }
-        all_upper || (ok && run >= 2 && parts <= 4)
-    })
+            all_upper || (ok && run >= 2 && parts <= 4)
+        })
 }
 
 /// `%XX` escapes decoded (URL user-info); anything malformed is kept as written.

@@ -19,9 +19,11 @@ enum Entry {
 }
 
 /// The parsed entries of one or more ignore files.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct IgnoreSet {
     entries: Vec<(Entry, String)>,
+    /// Which entries matched a finding in this run (scans run in parallel).
+    used: Vec<std::sync::atomic::AtomicBool>,
 }
 
 /// An ignore-file line that is neither form.
@@ -50,6 +52,7 @@ impl IgnoreSet {
             })?;
             self.entries
                 .push((entry, format!("listed in {origin}:{}", index + 1)));
+            self.used.push(std::sync::atomic::AtomicBool::new(false));
         }
         Ok(())
     }
@@ -70,12 +73,23 @@ impl IgnoreSet {
         self.entries.is_empty()
     }
 
+    /// Entries that suppressed nothing so far, as `file:line` — stale entries to remove before
+    /// they hide a future finding.
+    pub fn unused(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !used.load(std::sync::atomic::Ordering::Relaxed))
+            .map(|((_, reason), _)| reason.trim_start_matches("listed in ").to_owned())
+            .collect()
+    }
+
     /// Marks `finding` suppressed if an entry lists it.
     pub fn apply(&self, finding: &mut Finding) {
         if finding.suppressed.is_some() {
             return;
         }
-        for (entry, reason) in &self.entries {
+        for ((entry, reason), used) in self.entries.iter().zip(&self.used) {
             let hit = match entry {
                 Entry::Fingerprint(fp) => *fp == finding.fingerprint,
                 Entry::Gitleaks {
@@ -95,6 +109,7 @@ impl IgnoreSet {
                 }
             };
             if hit {
+                used.store(true, std::sync::atomic::Ordering::Relaxed);
                 finding.suppressed = Some(Suppression {
                     kind: SuppressionKind::IgnoreFile,
                     reason: reason.clone(),

@@ -289,6 +289,15 @@ impl Scanner {
         out
     }
 
+    /// Notes for ignore-file entries that matched nothing in a full scan.
+    fn note_unused_ignores(&self, report: &mut ScanReport) {
+        for entry in self.ignore.unused() {
+            report.notes.push(format!(
+                "{entry} matches no finding in the whole history: remove it, or it will silently accept a future finding that matches it"
+            ));
+        }
+    }
+
     fn report(root: &Path) -> ScanReport {
         ScanReport {
             scanner: "secrets".into(),
@@ -404,6 +413,10 @@ impl Scanner {
             blobs: stats.blobs,
             suppressed: 0,
         };
+        // Only a scan of all history sees every committed finding an entry could match.
+        if matches!(range, HistoryRange::All) {
+            self.note_unused_ignores(&mut report);
+        }
         Ok(finish(report))
     }
 }

@@ -342,6 +342,36 @@ fn history_finds_deleted_secrets_and_names_the_introducing_commit() {
         introduced.as_str()
     );
 
+    // Accepting the finding by fingerprint passes the scan; an entry that matches nothing in the
+    // whole history is reported as stale.
+    std::fs::write(
+        repo.path().join(".evidentignore"),
+        format!(
+            "{}\nffffffffffffffffffffffffffffffff\n",
+            f["fingerprint"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = evident(home.path())
+        .current_dir(repo.path())
+        .args(["scan", "secrets", "--history", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["summary"]["suppressed"], 1);
+    let notes = report["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .starts_with(".evidentignore:2 matches no finding")
+    );
+    std::fs::remove_file(repo.path().join(".evidentignore")).unwrap();
+
     // Ranges that exclude the introducing commit find nothing.
     evident(home.path())
         .current_dir(repo.path())

@@ -115,6 +115,9 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    for note in &report.notes {
+        let _ = writeln!(out, "{} {note}", paint("note:", bold, c));
+    }
     for e in &report.errors {
         let _ = writeln!(
             out,

@@ -21,6 +21,7 @@ struct Report<'a> {
     summary: Summary,
     findings: &'a [evident_core::Finding],
     errors: &'a [evident_core::ScanError],
+    notes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -75,6 +76,7 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> serde_json::Resul
         },
         findings: &report.findings,
         errors: &report.errors,
+        notes: &report.notes,
     };
     let mut text = serde_json::to_string_pretty(&body)?;
     text.push('\n');

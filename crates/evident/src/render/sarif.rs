@@ -167,6 +167,15 @@ pub fn render(report: &ScanReport) -> serde_json::Result<String> {
             })
         })
         .collect();
+    let notifications: Vec<Value> = notifications
+        .into_iter()
+        .chain(
+            report
+                .notes
+                .iter()
+                .map(|n| json!({ "level": "note", "message": { "text": n } })),
+        )
+        .collect();
     let mut run = json!({
         "tool": { "driver": {
             "name": "evident",
