@@ -180,6 +180,16 @@ mod tests {
             .parse(".evidentignore", "# ok\nnot an entry\n")
             .unwrap_err();
         assert_eq!(err.line, 2);
+        let mut set = IgnoreSet::default();
+        set.parse(
+            ".evidentignore",
+            "# accepted\n0123456789abcdef0123456789abcdef\napp.env:aws-access-key-id:3\n",
+        )
+        .unwrap();
+        assert_eq!(
+            set.unused(),
+            vec![".evidentignore:2".to_owned(), ".evidentignore:3".to_owned()]
+        );
     }
 
     proptest! {
