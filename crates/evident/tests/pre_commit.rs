@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{fixtures, git, new_repo};
+use common::{fixtures, git, git_command, new_repo};
 
 fn pre_commit() -> PathBuf {
     let path = std::env::var_os("EVIDENT_TEST_PRE_COMMIT")
@@ -38,18 +38,11 @@ fn git_with_hook(dir: &Path, home: &Path, args: &[&str]) -> std::process::Output
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .unwrap();
-    Command::new("git")
+    git_command(dir)
         .args(args)
-        .current_dir(dir)
         .env("PATH", path)
         .env("HOME", home)
         .env("PRE_COMMIT_HOME", home.join("pre-commit-cache"))
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.org")
-        .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.org")
         .env("NO_COLOR", "1")
         .output()
         .unwrap()

@@ -24,17 +24,23 @@ pub fn shared_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
 }
 
-/// Runs git in `dir` with a fixed identity and dates, failing the test on error.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
+/// git in `dir`, isolated from the user's configuration, with a fixed identity.
+pub fn git_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_AUTHOR_NAME", "Ada Lovelace")
         .env("GIT_AUTHOR_EMAIL", "ada@example.org")
         .env("GIT_COMMITTER_NAME", "Ada Lovelace")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.org")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.org");
+    cmd
+}
+
+/// Runs git in `dir` with a fixed identity and dates, failing the test on error.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_command(dir)
+        .args(args)
         .env("GIT_AUTHOR_DATE", "2026-03-01T10:00:00Z")
         .env("GIT_COMMITTER_DATE", "2026-03-01T10:00:00Z")
         .output()
