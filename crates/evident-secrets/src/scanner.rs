@@ -6,8 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use evident_core::{
-    Check, Finding, Location, ScanError, ScanReport, ScanStats, Suppression, SuppressionKind,
-    sha256_hex,
+    Check, Finding, Location, ScanReport, ScanStats, Suppression, SuppressionKind, sha256_hex,
 };
 use regex::bytes::Regex;
 
@@ -429,12 +428,4 @@ fn finish(mut report: ScanReport) -> ScanReport {
         .count() as u64;
     report.sort();
     report
-}
-
-/// Errors are part of a report; this helper makes one from a message.
-pub fn scan_error(path: &str, message: impl Into<String>) -> ScanError {
-    ScanError {
-        path: path.to_owned(),
-        message: message.into(),
-    }
 }
