@@ -51,6 +51,7 @@ pub enum ScanCommand {
     ///   evident scan secrets --history          # every blob reachable from any ref
     ///   evident scan secrets --since v1.2.0     # history not reachable from v1.2.0
     ///   cat file | evident scan secrets --stdin
+    #[command(verbatim_doc_comment)]
     Secrets(SecretsArgs),
 }
 
