@@ -53,6 +53,21 @@ fn scan_tree(format: &str) -> (i32, String) {
     )
 }
 
+/// One line per finding of a JSON report, sorted, as `row` formats it.
+fn sorted_rows(
+    report: &serde_json::Value,
+    row: impl Fn(&serde_json::Value) -> String,
+) -> Vec<String> {
+    let mut rows: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(row)
+        .collect();
+    rows.sort();
+    rows
+}
+
 #[test]
 fn tree_scan_json_is_precise_and_redacted() {
     let (code, out) = scan_tree("json");
@@ -60,26 +75,20 @@ fn tree_scan_json_is_precise_and_redacted() {
     assert_no_leak(&out);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["schema_version"], 1);
-    let mut rows: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{} {} {}{}",
-                f["path"].as_str().unwrap(),
-                f["line"],
-                f["check"].as_str().unwrap(),
-                f["snippet"].as_str().unwrap_or(""),
-                if f["suppressed"].is_object() {
-                    " [suppressed]"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
-    rows.sort();
+    let rows = sorted_rows(&report, |f| {
+        format!(
+            "{}:{} {} {}{}",
+            f["path"].as_str().unwrap(),
+            f["line"],
+            f["check"].as_str().unwrap(),
+            f["snippet"].as_str().unwrap_or(""),
+            if f["suppressed"].is_object() {
+                " [suppressed]"
+            } else {
+                ""
+            }
+        )
+    });
     insta::assert_snapshot!(rows.join("\n"), @r###"
     config/prod.env:2 aws-access-key-id AWS_ACCESS_KEY_ID=AKIA********
     config/prod.env:4 generic-password-assignment DB_PASSWORD="gJTe********"
@@ -518,21 +527,15 @@ paths = ['''^vendor/''']
         .stdout
         .clone();
     let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let mut rows: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{}:{} {} {}",
-                f["path"].as_str().unwrap(),
-                f["line"],
-                f["check"].as_str().unwrap(),
-                f["suppressed"]["reason"].as_str().unwrap_or("active")
-            )
-        })
-        .collect();
-    rows.sort();
+    let rows = sorted_rows(&report, |f| {
+        format!(
+            "{}:{} {} {}",
+            f["path"].as_str().unwrap(),
+            f["line"],
+            f["check"].as_str().unwrap(),
+            f["suppressed"]["reason"].as_str().unwrap_or("active")
+        )
+    });
     assert_eq!(
         rows,
         vec![
