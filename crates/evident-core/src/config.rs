@@ -20,6 +20,19 @@ pub struct Config {
     pub scan: Scan,
     #[serde(default)]
     pub secrets: Secrets,
+    #[serde(default)]
+    pub ledger: Ledger,
+}
+
+/// `[ledger]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ledger {
+    /// The verifier key the ledger must be signed with (`name+keyid+base64`). Pinning it here,
+    /// in a reviewed file, is what makes a replaced key detectable.
+    pub verifier_key: Option<String>,
+    /// How many years records are kept at least (default 7).
+    pub retention_years: Option<u16>,
 }
 
 /// `[project]`
@@ -99,6 +112,12 @@ impl Config {
                 message: format!(
                     "[project] tier = {tier}: a risk tier is 1 (most critical), 2 or 3"
                 ),
+            });
+        }
+        if self.ledger.retention_years == Some(0) {
+            return Err(ConfigError::Invalid {
+                path: origin.to_owned(),
+                message: "[ledger] retention_years = 0: records must be kept at least one year (the default is 7)".into(),
             });
         }
         Ok(())

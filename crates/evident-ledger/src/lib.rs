@@ -13,6 +13,7 @@ pub mod dsse;
 pub mod jcs;
 pub mod merkle;
 pub mod note;
+pub mod record;
 pub mod statement;
 pub mod tlog_proof;
 

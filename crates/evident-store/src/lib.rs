@@ -6,5 +6,12 @@
 //!   type (SQLite now).
 
 pub mod blob;
+mod fsutil;
 pub mod index;
+pub mod keys;
+pub mod store;
 pub mod tiles;
+pub mod timefmt;
+pub mod verify;
+
+pub use store::{NewEvidence, Store, StoreError, Writer, default_key_path};

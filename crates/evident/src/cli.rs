@@ -21,6 +21,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE", env = "EVIDENT_CONFIG")]
     pub evident_config: Option<PathBuf>,
 
+    /// Evidence store directory (default: `.evident/` at the repository root, or in the current
+    /// directory outside a repository).
+    #[arg(long, global = true, value_name = "DIR", env = "EVIDENT_STORE")]
+    pub store: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -39,6 +44,230 @@ pub enum Command {
     /// Work with secret-detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Create or show the ledger's signing key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Record a piece of evidence (an approval, a deployment, a file …) in the ledger.
+    ///
+    /// Examples:
+    ///   evident record --kind approval --control soc2:CC8.1 --actor alice --reason "reviewed PR 42"
+    ///   evident record --kind deployment --subject git:$SHA --label environment=prod
+    ///   evident record --kind attestation --file provenance.json --control soc2:CC8.1
+    #[command(verbatim_doc_comment)]
+    Record(RecordArgs),
+    /// List and show recorded evidence.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Verify the ledger, print its checkpoint, prove an entry.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Build an auditor package: the evidence for a control and a period, with proofs.
+    Export(ExportArgs),
+    /// Verify an auditor package offline.
+    VerifyPackage(VerifyPackageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The signing key file [default: `<store>/keys/signing.key`]. In CI, put the key text in
+    /// EVIDENT_SIGNING_KEY instead.
+    #[arg(long, value_name = "FILE", env = "EVIDENT_SIGNING_KEY_FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VkeyArgs {
+    /// The trusted verifier key (`name+keyid+base64`, or a file holding it) [default: `[ledger]
+    /// verifier_key` in evident.toml, else the signing key's, else the one stored beside the log].
+    #[arg(long, value_name = "KEY", env = "EVIDENT_VERIFIER_KEY")]
+    pub vkey: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a new Ed25519 signing key (written with owner-only permissions).
+    Generate {
+        /// The key's name: the origin of the log it signs [default: `evident.local/<directory name>`].
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Where to write the private key [default: `<store>/keys/signing.key`].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Replace an existing key file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the verifier key of the signing key (safe to publish).
+    Show {
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// What the evidence is: scan, sbom, approval, deployment, rollback, drift, event,
+    /// attestation, exception, break-glass, gate-decision, security.
+    #[arg(long, value_name = "KIND")]
+    pub kind: String,
+
+    /// What it is about: git:<commit>, sha256:<digest> or env:<name> [default: the current
+    /// commit].
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<String>,
+
+    /// A control it supports (repeatable), e.g. soc2:CC8.1 or iso27001:A.8.32.
+    #[arg(long = "control", value_name = "CONTROL")]
+    pub controls: Vec<String>,
+
+    /// Who recorded it [default: $GITHUB_ACTOR, $GITLAB_USER_LOGIN or $USER].
+    #[arg(long, value_name = "WHO")]
+    pub actor: Option<String>,
+
+    /// Why (goes into the signed statement).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// A ticket, change or incident reference.
+    #[arg(long, value_name = "REF")]
+    pub ticket: Option<String>,
+
+    /// A label KEY=VALUE (repeatable), e.g. environment=prod.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// Attach a file as the evidence content.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin")]
+    pub file: Option<PathBuf>,
+
+    /// Attach standard input as the evidence content.
+    #[arg(long)]
+    pub stdin: bool,
+
+    /// Media type of the attached content [default: guessed from the file name].
+    #[arg(long, value_name = "TYPE")]
+    pub media_type: Option<String>,
+
+    /// Keep the record at least until this date (RFC 3339 or YYYY-MM-DD) [default: 7 years].
+    #[arg(long, value_name = "DATE")]
+    pub retain_until: Option<String>,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceFilter {
+    /// Only evidence supporting this control (e.g. soc2:CC8.1 or CC8.1).
+    #[arg(long, value_name = "CONTROL")]
+    pub control: Option<String>,
+    /// Only evidence about this subject (git:<commit>, sha256:<digest>, env:<name>).
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<String>,
+    /// Only evidence of this kind.
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Only evidence with this in-toto predicate type.
+    #[arg(long, value_name = "URI")]
+    pub predicate_type: Option<String>,
+    /// Recorded at or after (RFC 3339, YYYY-MM-DD or YYYY-MM).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Recorded before (RFC 3339, YYYY-MM-DD or YYYY-MM; a date means the end of that day or month).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// List evidence, oldest first.
+    List {
+        #[command(flatten)]
+        filter: EvidenceFilter,
+        /// At most N entries (the newest N).
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Show one entry: its record, signed statement and content.
+    Show {
+        /// The entry number.
+        #[arg(value_name = "ENTRY")]
+        entry: u64,
+        /// Print the attached content (the first blob) instead.
+        #[arg(long)]
+        content: bool,
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Delete an entry's content after its retention period (the deletion is itself recorded).
+    Delete {
+        /// The entry number.
+        #[arg(value_name = "ENTRY")]
+        entry: u64,
+        /// Why.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute everything from the blobs upward and check every signature; name the first
+    /// bad entry. Exit 0 when intact, 1 when anything is wrong.
+    Verify {
+        #[command(flatten)]
+        vkey: VkeyArgs,
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Print the latest signed checkpoint (C2SP tlog-checkpoint).
+    Checkpoint {
+        #[command(flatten)]
+        vkey: VkeyArgs,
+    },
+    /// Print the proof of one entry (C2SP tlog-proof@v1).
+    Proof {
+        /// The entry number.
+        #[arg(long, value_name = "N")]
+        entry: u64,
+        /// Prove against the tree of this size [default: the latest checkpoint]; older sizes
+        /// print the inclusion proof hashes only.
+        #[arg(long, value_name = "M")]
+        size: Option<u64>,
+        #[command(flatten)]
+        vkey: VkeyArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub filter: EvidenceFilter,
+    /// The package to write (.tar.gz).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub vkey: VkeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyPackageArgs {
+    /// The package (.tar.gz) to verify.
+    #[arg(value_name = "PACKAGE")]
+    pub package: PathBuf,
+    /// The verifier key you trust for this log (`name+keyid+base64`, or a file holding it);
+    /// without it, the key inside the package is used and its id printed for you to compare.
+    #[arg(long, value_name = "KEY", env = "EVIDENT_VERIFIER_KEY")]
+    pub vkey: Option<String>,
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +334,13 @@ pub struct SecretsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+
+    /// Record the results in the evidence ledger, for the current commit.
+    #[arg(long)]
+    pub record: bool,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,12 @@
 //! `evident`: the command-line entry point.
 
+/// Returns early with an error that ends the run with exit code 2.
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err(anyhow::anyhow!($($arg)*).into())
+    };
+}
+
 mod cli;
 mod commands;
 mod render;

@@ -1,8 +1,13 @@
 //! One module per subcommand.
 
 mod checks;
+mod context;
 mod controls;
+mod export;
 mod init;
+mod keys;
+mod ledger;
+mod record;
 mod rules;
 mod scan;
 
@@ -12,12 +17,26 @@ use crate::{Failure, Outcome};
 pub fn run(cli: Cli) -> Result<Outcome, Failure> {
     match cli.command {
         Command::Scan(ScanCommand::Secrets(args)) => {
-            scan::secrets(cli.evident_config.as_deref(), &args)
+            scan::secrets(cli.evident_config.as_deref(), cli.store.as_deref(), &args)
         }
         Command::Init(args) => init::run(&args),
         Command::Checks(args) => checks::run(&args),
         Command::Controls(args) => controls::run(&args),
         Command::Rules(RulesCommand::Check { config }) => rules::check(config.as_deref()),
+        Command::Keys(command) => keys::run(cli.store.as_deref(), &command),
+        Command::Record(args) => {
+            record::record(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
+        Command::Evidence(command) => record::evidence(cli.store.as_deref(), &command),
+        Command::Ledger(command) => ledger::run(
+            cli.store.as_deref(),
+            cli.evident_config.as_deref(),
+            &command,
+        ),
+        Command::Export(args) => {
+            export::export(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
+        Command::VerifyPackage(args) => export::verify_package(&args),
     }
 }
 

@@ -26,7 +26,11 @@ pub fn load_config(explicit: Option<&Path>, dir: &Path) -> Result<(Config, PathB
     }
 }
 
-pub fn secrets(evident_config: Option<&Path>, args: &SecretsArgs) -> Result<Outcome, Failure> {
+pub fn secrets(
+    evident_config: Option<&Path>,
+    store: Option<&Path>,
+    args: &SecretsArgs,
+) -> Result<Outcome, Failure> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     if !args.stdin && !root.exists() {
         return Err(anyhow!("{}: no such file or directory", root.display()).into());
@@ -94,12 +98,105 @@ pub fn secrets(evident_config: Option<&Path>, args: &SecretsArgs) -> Result<Outc
         .fail_on
         .or(config.scan.fail_on)
         .unwrap_or(Severity::Low);
+    if args.record {
+        let dir = if root.is_dir() {
+            root.clone()
+        } else {
+            PathBuf::from(".")
+        };
+        record_scan(store, &args.key, &report, threshold, &dir, &config)?;
+    }
     emit(
         &report,
         &args.output,
         threshold,
         clock.elapsed().as_secs_f64(),
     )
+}
+
+/// Records a scan report in the ledger as evidence for the current commit: an in-toto
+/// test-result statement (passed / warned / failed checks) with the JSON report as content.
+fn record_scan(
+    store: Option<&Path>,
+    key: &crate::cli::KeyArgs,
+    report: &ScanReport,
+    threshold: Severity,
+    dir: &Path,
+    config: &Config,
+) -> Result<(), Failure> {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use evident_ledger::record::{BlobRef, EvidenceKind};
+    use evident_ledger::statement::predicate_type;
+    use serde_json::json;
+
+    let commit = super::context::current_commit(dir)?;
+    let mut failed = BTreeSet::new();
+    let mut warned = BTreeSet::new();
+    for f in report.active() {
+        if f.severity >= threshold {
+            failed.insert(f.check.clone());
+        } else {
+            warned.insert(f.check.clone());
+        }
+    }
+    let result = if !failed.is_empty() || !report.errors.is_empty() {
+        "FAILED"
+    } else if !warned.is_empty() {
+        "WARNED"
+    } else {
+        "PASSED"
+    };
+    let json_report = render::render(
+        report,
+        Format::Json,
+        &RenderOptions {
+            threshold,
+            show_suppressed: true,
+            seconds: 0.0,
+            color: false,
+        },
+    )?;
+    let mut predicate = serde_json::Map::new();
+    predicate.insert("result".into(), json!(result));
+    predicate.insert(
+        "configuration".into(),
+        json!([{
+            "name": format!("evident scan {}", report.scanner),
+            "uri": format!("https://evident.dev/scanners/{}", report.scanner),
+            "annotations": { "version": env!("CARGO_PKG_VERSION"), "failOn": threshold.to_string() }
+        }]),
+    );
+    predicate.insert("passedTests".into(), json!([]));
+    predicate.insert("warnedTests".into(), json!(warned));
+    predicate.insert("failedTests".into(), json!(failed));
+    let now = super::context::now();
+    let draft = super::record::Draft {
+        kind: EvidenceKind::Scan,
+        subject: format!("git:{commit}"),
+        controls: evident_secrets::rules::DEFAULT_CONTROLS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect(),
+        actor: super::context::actor(None),
+        now,
+        retain_until: super::context::retain_until(None, config, now)?,
+        labels: BTreeMap::from([("scanner".to_owned(), report.scanner.clone())]),
+        predicate_type: predicate_type::TEST_RESULT_V0_1.to_owned(),
+        predicate,
+        content: vec![(
+            BlobRef {
+                sha256: String::new(),
+                size: 0,
+                media_type: "application/json".into(),
+                name: Some(format!("{}-report.json", report.scanner)),
+            },
+            json_report.into_bytes(),
+        )],
+    };
+    let (seq, _) = super::record::append(store, key, draft.build()?)?;
+    eprintln!("recorded the scan as evidence entry {seq} for commit {commit}");
+    Ok(())
 }
 
 /// Renders `report` and maps it to the exit-code contract.

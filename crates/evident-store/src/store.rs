@@ -1,0 +1,486 @@
+//! The embedded store: blobs, the tiled log and the index under one directory, with one writer
+//! at a time.
+//!
+//! ```text
+//! <store>/lock                the writers' file lock
+//! <store>/blobs/sha256/…      content blobs
+//! <store>/log/…               the log in tlog-tiles layout (checkpoint, tiles, entry bundles)
+//! <store>/log/vkey            the verifier key of the log (informational: pin it elsewhere)
+//! <store>/index.sqlite        the evidence index
+//! <store>/keys/signing.key    the default location of the signing key (owner-only)
+//! ```
+//!
+//! An append writes, in this order: content blobs, entry bundles and hash tiles, index rows,
+//! and finally the signed checkpoint. Everything before the checkpoint is invisible to readers
+//! until the checkpoint names it, so a crash at any point leaves a log that verifies; the next
+//! writer rebuilds its state from the last checkpoint, overwrites what was left beyond it and
+//! repairs the index.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use evident_ledger::Hash;
+use evident_ledger::checkpoint::{self, Checkpoint};
+use evident_ledger::dsse::{self, Envelope};
+use evident_ledger::merkle::{self, Frontier};
+use evident_ledger::note::Verifier;
+use evident_ledger::record::{BlobRef, ENTRY_VERSION, EvidenceRecord, LogEntry};
+use evident_ledger::statement::Statement;
+
+use crate::blob::{BlobError, BlobStore, FsBlobStore};
+use crate::index::{Index, IndexError, IndexRow, Query, SqliteIndex};
+use crate::keys::LogKey;
+use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, TileDir, TileError, TileSource, tile_width};
+use crate::timefmt;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A blob failed.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// A tile failed.
+    #[error(transparent)]
+    Tile(#[from] TileError),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The log is not in a state that may be appended to.
+    #[error("the log cannot be appended to: {0}; run `evident ledger verify` to find out more")]
+    Corrupt(String),
+    /// An entry is not valid.
+    #[error("{0}")]
+    Entry(String),
+    /// The key does not belong to this log.
+    #[error("{0}")]
+    WrongKey(String),
+    /// No entry with that number.
+    #[error("entry {seq} does not exist: the log has {size} entries")]
+    NoSuchEntry {
+        /// Asked for.
+        seq: u64,
+        /// Log size.
+        size: u64,
+    },
+    /// Refused by retention.
+    #[error("{0}")]
+    Retention(String),
+    /// A filesystem error.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+/// A new piece of evidence to append.
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    /// The record's metadata; its `blobs` are filled in from `content`.
+    pub record: EvidenceRecord,
+    /// The in-toto statement to sign.
+    pub statement: Statement,
+    /// Content to store as blobs, with their descriptions (the digest and size are computed).
+    pub content: Vec<(BlobRef, Vec<u8>)>,
+}
+
+/// The embedded store.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    tiles: TileDir,
+    blobs: FsBlobStore,
+    index: SqliteIndex,
+    rt: tokio::runtime::Runtime,
+}
+
+/// Where the default signing key of a store lives.
+pub fn default_key_path(store: &Path) -> PathBuf {
+    store.join("keys").join("signing.key")
+}
+
+impl Store {
+    /// Opens the store at `root`, creating it when missing.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        fs::create_dir_all(root.join("log")).map_err(|source| StoreError::Io {
+            action: "create",
+            path: root.join("log"),
+            source,
+        })?;
+        let gitignore = root.join(".gitignore");
+        if !gitignore.exists() {
+            // The store is data, not source: keep it out of commits by default.
+            let _ = fs::write(&gitignore, "*\n");
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| StoreError::Io {
+                action: "start the runtime for",
+                path: root.to_owned(),
+                source,
+            })?;
+        let index = rt.block_on(SqliteIndex::open(&root.join("index.sqlite")))?;
+        Ok(Self {
+            root: root.to_owned(),
+            tiles: TileDir::new(root.join("log")),
+            blobs: FsBlobStore::new(root.join("blobs")),
+            index,
+            rt,
+        })
+    }
+
+    /// The store's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The log directory (tlog-tiles layout).
+    pub fn tiles(&self) -> &TileDir {
+        &self.tiles
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &FsBlobStore {
+        &self.blobs
+    }
+
+    /// The latest checkpoint note, as stored (not verified).
+    pub fn checkpoint_note(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.tiles.read_checkpoint()?)
+    }
+
+    /// The latest checkpoint, verified with `verifier`; `None` for an empty log.
+    pub fn checkpoint(&self, verifier: &Verifier) -> Result<Option<Checkpoint>, StoreError> {
+        let Some(note) = self.tiles.read_checkpoint()? else {
+            return Ok(None);
+        };
+        let (cp, _) = checkpoint::open_checkpoint(note.as_bytes(), std::slice::from_ref(verifier))
+            .map_err(|e| StoreError::WrongKey(format!("log/checkpoint: {e}")))?;
+        Ok(Some(cp))
+    }
+
+    /// Starts appending: takes the writers' lock, checks the log against the key and repairs
+    /// what a crashed writer left behind.
+    pub fn writer<'a>(&'a self, key: &'a LogKey) -> Result<Writer<'a>, StoreError> {
+        let lock_path = self.root.join("lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Io {
+                action: "open",
+                path: lock_path.clone(),
+                source,
+            })?;
+        lock.lock().map_err(|source| StoreError::Io {
+            action: "lock",
+            path: lock_path,
+            source,
+        })?;
+        let vkey_path = self.tiles.root().join("vkey");
+        let cp = match self.checkpoint(&key.verifier()) {
+            Ok(cp) => cp,
+            Err(StoreError::WrongKey(e)) => {
+                return Err(StoreError::WrongKey(format!(
+                    "{e}\nthe signing key {} did not sign this log's checkpoint: use the log's own key",
+                    key.verifier_text()
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        let (size, root) = cp
+            .as_ref()
+            .map_or((0, merkle::EMPTY_ROOT), |c| (c.size, c.root));
+        if cp.is_none() {
+            crate::fsutil::write_atomic(
+                &vkey_path,
+                format!("{}\n", key.verifier_text()).as_bytes(),
+            )
+            .map_err(|source| StoreError::Io {
+                action: "write",
+                path: vkey_path,
+                source,
+            })?;
+        }
+        let source = TileSource::new(&self.tiles, size);
+        let nodes = merkle::frontier_indexes(size)
+            .into_iter()
+            .map(|(level, index)| merkle::NodeSource::node(&source, level, index))
+            .collect::<Result<Vec<Hash>, TileError>>()?;
+        let frontier = Frontier::from_nodes(size, nodes).map_err(|e| {
+            StoreError::Corrupt(format!("the tiles do not match the checkpoint: {e}"))
+        })?;
+        if frontier.root() != root {
+            return Err(StoreError::Corrupt(
+                "the tiles do not hash to the checkpoint's root".into(),
+            ));
+        }
+        // The partial tiles at the right edge, which the next entries extend.
+        let mut partial = Vec::new();
+        let mut level = 0u8;
+        while u32::from(level) * u32::from(TILE_HEIGHT) < 64
+            && size >> (u32::from(level) * u32::from(TILE_HEIGHT)) > 0
+        {
+            let nodes = size >> (u32::from(level) * u32::from(TILE_HEIGHT));
+            let n = nodes / TILE_WIDTH;
+            let width = tile_width(level, n, size);
+            partial.push(if width == TILE_WIDTH {
+                Vec::new()
+            } else {
+                self.tiles.read_tile(level, n, width)?
+            });
+            level += 1;
+        }
+        let entries_width = size % TILE_WIDTH;
+        let partial_entries = if entries_width == 0 {
+            Vec::new()
+        } else {
+            self.tiles.read_entries(size / TILE_WIDTH, entries_width)?
+        };
+        let mut writer = Writer {
+            store: self,
+            key,
+            _lock: lock,
+            frontier,
+            size,
+            partial,
+            partial_entries,
+        };
+        writer.repair_index()?;
+        Ok(writer)
+    }
+
+    /// Index rows matching a query.
+    pub fn query(&self, q: &Query) -> Result<Vec<IndexRow>, StoreError> {
+        Ok(self.rt.block_on(self.index.query(q))?)
+    }
+
+    /// Reads entry `seq` of a log of `size` entries.
+    pub fn entry(&self, seq: u64, size: u64) -> Result<(Vec<u8>, LogEntry), StoreError> {
+        if seq >= size {
+            return Err(StoreError::NoSuchEntry { seq, size });
+        }
+        let n = seq / TILE_WIDTH;
+        let bundle = self.tiles.read_entries(n, tile_width(0, n, size))?;
+        let bytes = bundle[(seq % TILE_WIDTH) as usize].clone();
+        let entry = LogEntry::from_bytes(&bytes)
+            .map_err(|e| StoreError::Entry(format!("entry {seq}: {e}")))?;
+        Ok((bytes, entry))
+    }
+
+    /// An inclusion proof for entry `seq` in the tree of `size` entries.
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
+        let source = TileSource::new(&self.tiles, size);
+        merkle::inclusion_proof(&source, seq, size).map_err(|e| StoreError::Entry(e.to_string()))
+    }
+
+    /// A consistency proof from the tree of `size1` entries to the tree of `size2`.
+    pub fn consistency_proof(&self, size1: u64, size2: u64) -> Result<Vec<Hash>, StoreError> {
+        let source = TileSource::new(&self.tiles, size2);
+        merkle::consistency_proof(&source, size1, size2)
+            .map_err(|e| StoreError::Entry(e.to_string()))
+    }
+
+    fn close(&self) {
+        self.rt.block_on(self.index.close());
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The one writer of a store, holding its lock.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    store: &'a Store,
+    key: &'a LogKey,
+    _lock: fs::File,
+    frontier: Frontier,
+    size: u64,
+    /// For each tile level, the hashes of its partial tile at the right edge.
+    partial: Vec<Vec<Hash>>,
+    partial_entries: Vec<Vec<u8>>,
+}
+
+fn index_row(seq: u64, entry: &LogEntry, leaf: &Hash) -> Result<IndexRow, StoreError> {
+    let record = &entry.record;
+    let parse = |what: &str, text: &str| {
+        timefmt::parse(text).map_err(|e| StoreError::Entry(format!("entry {seq}: {what}: {e}")))
+    };
+    Ok(IndexRow {
+        seq,
+        kind: record.kind.as_str().to_owned(),
+        subject: record.subject.clone(),
+        predicate_type: record.predicate_type.clone(),
+        actor: record.actor.clone(),
+        recorded_at: parse("recorded_at", &record.recorded_at)?.as_second(),
+        retain_until: parse("retain_until", &record.retain_until)?.as_second(),
+        controls: record.controls.clone(),
+        leaf_hash: hex::encode(leaf),
+    })
+}
+
+impl Writer<'_> {
+    /// The number of entries in the log (as of the last checkpoint this writer wrote or read).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn repair_index(&mut self) -> Result<(), StoreError> {
+        let store = self.store;
+        let count = store.rt.block_on(store.index.count())?;
+        if count > self.size {
+            store.rt.block_on(store.index.truncate(self.size))?;
+        } else if count < self.size {
+            let mut rows = Vec::new();
+            for seq in count..self.size {
+                let (bytes, entry) = store.entry(seq, self.size)?;
+                rows.push(index_row(seq, &entry, &merkle::leaf_hash(&bytes))?);
+                if rows.len() >= 10_000 {
+                    store.rt.block_on(store.index.insert(&rows))?;
+                    rows.clear();
+                }
+            }
+            store.rt.block_on(store.index.insert(&rows))?;
+        }
+        Ok(())
+    }
+
+    /// Signs and appends a batch of evidence; returns the entries' sequence numbers. The batch
+    /// is durable (blobs, tiles, index and checkpoint synced) when this returns.
+    pub fn append(&mut self, batch: Vec<NewEvidence>) -> Result<Vec<u64>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let store = self.store;
+        // 1. Content blobs.
+        let mut entries = Vec::with_capacity(batch.len());
+        for item in batch {
+            let mut record = item.record;
+            record.blobs.clear();
+            for (mut blob, bytes) in item.content {
+                blob.sha256 = store.blobs.put(&bytes)?;
+                blob.size = bytes.len() as u64;
+                record.blobs.push(blob);
+            }
+            timefmt::parse(&record.recorded_at)
+                .and_then(|_| timefmt::parse(&record.retain_until))
+                .map_err(|e| StoreError::Entry(format!("record times: {e}")))?;
+            if record.predicate_type != item.statement.predicate_type {
+                return Err(StoreError::Entry(format!(
+                    "the record says predicate type {} but the statement has {}",
+                    record.predicate_type, item.statement.predicate_type
+                )));
+            }
+            let payload = item
+                .statement
+                .to_payload()
+                .map_err(|e| StoreError::Entry(e.to_string()))?;
+            let envelope = Envelope::sign(
+                dsse::PAYLOAD_TYPE_IN_TOTO,
+                &payload,
+                self.key.dsse_key(),
+                dsse::ed25519_keyid(&self.key.dsse_key().verifying_key()),
+            );
+            entries.push(LogEntry {
+                v: ENTRY_VERSION,
+                record,
+                envelope,
+            });
+        }
+        store.blobs.sync()?;
+
+        // 2. Entry bundles and hash tiles.
+        let first = self.size;
+        let mut rows = Vec::with_capacity(entries.len());
+        let mut touched = std::collections::BTreeSet::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let seq = first + i as u64;
+            let bytes = entry
+                .to_bytes()
+                .map_err(|e| StoreError::Entry(e.to_string()))?;
+            let leaf = merkle::leaf_hash(&bytes);
+            rows.push(index_row(seq, entry, &leaf)?);
+            self.partial_entries.push(bytes);
+            if self.partial_entries.len() as u64 == TILE_WIDTH {
+                let path = store
+                    .tiles
+                    .write_entries(seq / TILE_WIDTH, &self.partial_entries)?;
+                touched.insert(path.parent().map(Path::to_owned));
+                self.partial_entries.clear();
+            }
+            let mut completed = Vec::new();
+            self.frontier
+                .push_with(leaf, |level, index, hash| {
+                    if level % TILE_HEIGHT == 0 {
+                        completed.push((level / TILE_HEIGHT, index, hash));
+                    }
+                })
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            for (tile_level, index, hash) in completed {
+                let l = usize::from(tile_level);
+                if self.partial.len() <= l {
+                    self.partial.resize(l + 1, Vec::new());
+                }
+                self.partial[l].push(hash);
+                if self.partial[l].len() as u64 == TILE_WIDTH {
+                    let path =
+                        store
+                            .tiles
+                            .write_tile(tile_level, index / TILE_WIDTH, &self.partial[l])?;
+                    touched.insert(path.parent().map(Path::to_owned));
+                    self.partial[l].clear();
+                }
+            }
+        }
+        let size = first + entries.len() as u64;
+        if !self.partial_entries.is_empty() {
+            let path = store
+                .tiles
+                .write_entries(size / TILE_WIDTH, &self.partial_entries)?;
+            touched.insert(path.parent().map(Path::to_owned));
+        }
+        for (l, hashes) in self.partial.iter().enumerate() {
+            if !hashes.is_empty() {
+                let level = l as u8;
+                let n = (size >> (u32::from(level) * u32::from(TILE_HEIGHT))) / TILE_WIDTH;
+                let path = store.tiles.write_tile(level, n, hashes)?;
+                touched.insert(path.parent().map(Path::to_owned));
+            }
+        }
+        for dir in touched.into_iter().flatten() {
+            crate::fsutil::sync_dir(&dir).map_err(|source| StoreError::Io {
+                action: "sync",
+                path: dir,
+                source,
+            })?;
+        }
+
+        // 3. Index.
+        store.rt.block_on(store.index.insert(&rows))?;
+
+        // 4. Checkpoint: the only step that publishes the new entries.
+        let cp = Checkpoint {
+            origin: self.key.name().to_owned(),
+            size,
+            root: self.frontier.root(),
+            extensions: Vec::new(),
+        };
+        let note = checkpoint::sign_checkpoint(&cp, self.key.signer())
+            .map_err(|e| StoreError::Entry(e.to_string()))?;
+        store.tiles.write_checkpoint(&note)?;
+        self.size = size;
+        Ok((first..size).collect())
+    }
+}

@@ -1,0 +1,424 @@
+//! `ledger verify`: recompute everything from the blobs upward and name the first bad place.
+//!
+//! The checks, in the order a problem is reported:
+//! 1. the checkpoint is signed by the trusted verifier key;
+//! 2. every entry bundle the checkpoint covers is present and well formed;
+//! 3. every hash tile equals the hashes recomputed from the entries, and the recomputed root is
+//!    the checkpoint's root;
+//! 4. every entry is canonical, its DSSE envelope verifies with the log's key, its statement
+//!    agrees with its record, and every blob it names is present with the right content (or was
+//!    deleted by a later deletion entry after its retention period);
+//! 5. the index holds exactly the entries of the log.
+
+use std::collections::HashMap;
+
+use evident_ledger::Hash;
+use evident_ledger::checkpoint::{self, Checkpoint};
+use evident_ledger::dsse;
+use evident_ledger::merkle::{self, MemoryTree, NodeSource};
+use evident_ledger::note::Verifier;
+use evident_ledger::record::{EvidenceKind, LogEntry};
+use evident_ledger::statement::Statement;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::blob::{BlobError, BlobStore};
+use crate::index::Query;
+use crate::store::{Store, StoreError};
+use crate::tiles::{self, TILE_HEIGHT, TILE_WIDTH, tile_width};
+use crate::timefmt;
+
+/// One thing that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The entry concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<u64>,
+    /// The file or object concerned (relative to the store).
+    pub place: String,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// The log's origin (from the checkpoint).
+    pub origin: String,
+    /// Entries covered by the checkpoint.
+    pub size: u64,
+    /// Hex root hash of the checkpoint.
+    pub root: String,
+    /// Entries whose envelope signature verified.
+    pub signatures_verified: u64,
+    /// Blobs whose content was hashed and matched.
+    pub blobs_verified: u64,
+    /// Blobs deleted after their retention period by a recorded deletion.
+    pub blobs_deleted: u64,
+    /// Hash tiles compared.
+    pub tiles_verified: u64,
+    /// Everything wrong, the first bad place first.
+    pub problems: Vec<Problem>,
+}
+
+impl VerifyReport {
+    /// Whether nothing is wrong.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+fn problem(entry: Option<u64>, place: impl Into<String>, what: impl Into<String>) -> Problem {
+    Problem {
+        entry,
+        place: place.into(),
+        what: what.into(),
+    }
+}
+
+/// Deleted blobs, by digest: (entry that deleted it, entries whose content it was).
+type Deletions = HashMap<String, (u64, Vec<u64>, i64)>;
+
+/// Verifies the whole store against the trusted verifier key.
+pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    let Some(note) = store.tiles().read_checkpoint()? else {
+        let has_entries = store.tiles().root().join("tile").exists();
+        if has_entries {
+            report.problems.push(problem(
+                None,
+                "log/checkpoint",
+                "the checkpoint is missing but the log has tiles",
+            ));
+        }
+        return Ok(report);
+    };
+    let cp: Checkpoint =
+        match checkpoint::open_checkpoint(note.as_bytes(), std::slice::from_ref(verifier)) {
+            Ok((cp, _)) => cp,
+            Err(e) => {
+                report.problems.push(problem(
+                    None,
+                    "log/checkpoint",
+                    format!("the checkpoint does not verify with the trusted key {verifier}: {e}"),
+                ));
+                // Go on with the unverified body, so the other problems are named too.
+                match checkpoint::Checkpoint::parse(&format!(
+                    "{}\n",
+                    note.split("\n\n").next().unwrap_or("")
+                )) {
+                    Ok(cp) => cp,
+                    Err(_) => return Ok(report),
+                }
+            }
+        };
+    report.origin.clone_from(&cp.origin);
+    report.size = cp.size;
+    report.root = hex::encode(cp.root);
+
+    // 2. Entry bundles.
+    let size = cp.size;
+    let mut entries: Vec<Vec<u8>> = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut n = 0;
+    while tile_width(0, n, size) > 0 {
+        match store.tiles().read_entries(n, tile_width(0, n, size)) {
+            Ok(bundle) => entries.extend(bundle),
+            Err(e) => {
+                report.problems.push(problem(
+                    Some(n * TILE_WIDTH),
+                    format!("log/{}", tiles::entries_path(n, tile_width(0, n, size))),
+                    e.to_string(),
+                ));
+                return Ok(report);
+            }
+        }
+        n += 1;
+    }
+
+    // 3. Tiles and root.
+    let leaves: Vec<Hash> = entries.par_iter().map(|e| merkle::leaf_hash(e)).collect();
+    let mut tree = MemoryTree::new();
+    for leaf in &leaves {
+        tree.push(*leaf);
+    }
+    check_tiles(store, &tree, size, &mut report);
+    if tree.root() != cp.root {
+        report.problems.push(problem(
+            None,
+            "log/checkpoint",
+            format!(
+                "the entries hash to root {} but the checkpoint says {}",
+                hex::encode(tree.root()),
+                hex::encode(cp.root)
+            ),
+        ));
+    }
+
+    // 4. Entries.
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&verifier.public_key()) else {
+        report.problems.push(problem(
+            None,
+            "verifier key",
+            "not a valid Ed25519 public key",
+        ));
+        return Ok(report);
+    };
+    let key_id = dsse::ed25519_keyid(&key);
+    let parsed: Vec<Result<LogEntry, Problem>> = entries
+        .par_iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let seq = i as u64;
+            let place = format!(
+                "log/{}",
+                tiles::entries_path(seq / TILE_WIDTH, tile_width(0, seq / TILE_WIDTH, size))
+            );
+            let entry = LogEntry::from_bytes(bytes)
+                .map_err(|e| problem(Some(seq), &place, e.to_string()))?;
+            check_entry(&entry, &key_id, &key).map_err(|what| problem(Some(seq), &place, what))?;
+            Ok(entry)
+        })
+        .collect();
+    let mut good: Vec<(u64, LogEntry)> = Vec::with_capacity(parsed.len());
+    for (seq, r) in parsed.into_iter().enumerate() {
+        match r {
+            Ok(e) => good.push((seq as u64, e)),
+            Err(p) => report.problems.push(p),
+        }
+    }
+    report.signatures_verified = good.len() as u64;
+    let deletions = deletions(&good);
+    let blob_problems: Vec<Result<(u64, u64), Problem>> = good
+        .par_iter()
+        .map(|(seq, entry)| check_blobs(store, *seq, entry, &deletions))
+        .collect();
+    for r in blob_problems {
+        match r {
+            Ok((verified, deleted)) => {
+                report.blobs_verified += verified;
+                report.blobs_deleted += deleted;
+            }
+            Err(p) => report.problems.push(p),
+        }
+    }
+
+    // 5. Index.
+    check_index(store, &good, &leaves, size, &mut report)?;
+
+    report.problems.sort_by(|a, b| {
+        a.entry
+            .unwrap_or(u64::MAX)
+            .cmp(&b.entry.unwrap_or(u64::MAX))
+    });
+    Ok(report)
+}
+
+fn check_tiles(store: &Store, tree: &MemoryTree, size: u64, report: &mut VerifyReport) {
+    let mut level = 0u8;
+    while u32::from(level) * u32::from(TILE_HEIGHT) < 64 {
+        let shift = u32::from(level) * u32::from(TILE_HEIGHT);
+        if size >> shift == 0 {
+            break;
+        }
+        let mut n = 0;
+        while tile_width(level, n, size) > 0 {
+            let width = tile_width(level, n, size);
+            let place = format!("log/{}", tiles::tile_path(level, n, width));
+            let first_leaf = (n * TILE_WIDTH) << shift;
+            match store.tiles().read_tile(level, n, width) {
+                Ok(stored) => {
+                    report.tiles_verified += 1;
+                    for (i, hash) in stored.iter().enumerate() {
+                        let index = n * TILE_WIDTH + i as u64;
+                        let Ok(expected) = tree.node(level * TILE_HEIGHT, index);
+                        if *hash != expected {
+                            report.problems.push(problem(
+                                Some((index << shift).max(first_leaf)),
+                                place.clone(),
+                                format!(
+                                    "hash {i} does not match the entries (it covers entries from {})",
+                                    index << shift
+                                ),
+                            ));
+                            break;
+                        }
+                    }
+                }
+                Err(e) => report
+                    .problems
+                    .push(problem(Some(first_leaf), place, e.to_string())),
+            }
+            n += 1;
+        }
+        level += 1;
+    }
+}
+
+fn check_entry(
+    entry: &LogEntry,
+    key_id: &str,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<(), String> {
+    let payload = entry
+        .envelope
+        .verify(&[(key_id.to_owned(), *key)])
+        .map_err(|e| format!("the envelope signature does not verify with the log's key: {e}"))?;
+    if entry.envelope.payload_type != dsse::PAYLOAD_TYPE_IN_TOTO {
+        return Err(format!(
+            "the envelope carries {} instead of an in-toto statement",
+            entry.envelope.payload_type
+        ));
+    }
+    let statement = Statement::from_payload(payload).map_err(|e| format!("the statement: {e}"))?;
+    let record = &entry.record;
+    if statement.predicate_type != record.predicate_type {
+        return Err(format!(
+            "the record says predicate type {} but the signed statement says {}",
+            record.predicate_type, statement.predicate_type
+        ));
+    }
+    let wanted = evident_ledger::record::subject_digest(&record.subject)
+        .map_err(|e| format!("the record's subject: {e}"))?;
+    if !statement
+        .subject
+        .iter()
+        .any(|s| s.digest.get(&wanted.0) == Some(&wanted.1))
+    {
+        return Err(format!(
+            "the signed statement is not about the record's subject {}",
+            record.subject
+        ));
+    }
+    let recorded = timefmt::parse(&record.recorded_at)?;
+    let retain = timefmt::parse(&record.retain_until)?;
+    if retain < recorded {
+        return Err("retain_until is before recorded_at".into());
+    }
+    Ok(())
+}
+
+/// Blobs removed by deletion entries: digest → (deleting entry, its time).
+fn deletions(entries: &[(u64, LogEntry)]) -> Deletions {
+    let mut out = Deletions::new();
+    for (seq, entry) in entries {
+        if entry.record.kind != EvidenceKind::Deletion {
+            continue;
+        }
+        let Ok(statement) = Statement::from_payload(&entry.envelope.payload) else {
+            continue;
+        };
+        let at = timefmt::parse(&entry.record.recorded_at).map_or(0, jiff::Timestamp::as_second);
+        let targets: Vec<u64> = statement
+            .predicate
+            .get("entries")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
+            .unwrap_or_default();
+        if let Some(blobs) = statement.predicate.get("blobs").and_then(|v| v.as_array()) {
+            for digest in blobs.iter().filter_map(|v| v.as_str()) {
+                out.insert(digest.to_owned(), (*seq, targets.clone(), at));
+            }
+        }
+    }
+    out
+}
+
+fn check_blobs(
+    store: &Store,
+    seq: u64,
+    entry: &LogEntry,
+    deletions: &Deletions,
+) -> Result<(u64, u64), Problem> {
+    let (mut verified, mut deleted) = (0, 0);
+    for blob in &entry.record.blobs {
+        let place = format!(
+            "blobs/sha256/{}/{}/{}",
+            blob.sha256.get(..2).unwrap_or(""),
+            blob.sha256.get(2..4).unwrap_or(""),
+            blob.sha256
+        );
+        match store.blobs().get(&blob.sha256) {
+            Ok(bytes) if bytes.len() as u64 == blob.size => verified += 1,
+            Ok(bytes) => {
+                return Err(problem(
+                    Some(seq),
+                    place,
+                    format!(
+                        "the blob has {} bytes but the record says {}",
+                        bytes.len(),
+                        blob.size
+                    ),
+                ));
+            }
+            Err(BlobError::Missing(_)) => {
+                let retain =
+                    timefmt::parse(&entry.record.retain_until).map_or(i64::MAX, jiff::Timestamp::as_second);
+                match deletions.get(&blob.sha256) {
+                    Some((by, targets, at))
+                        if *by > seq && targets.contains(&seq) && *at >= retain =>
+                    {
+                        deleted += 1;
+                    }
+                    Some((by, ..)) => {
+                        return Err(problem(
+                            Some(seq),
+                            place,
+                            format!(
+                                "the blob was deleted by entry {by} before its retention period ended"
+                            ),
+                        ));
+                    }
+                    None => {
+                        return Err(problem(Some(seq), place, "the blob is missing"));
+                    }
+                }
+            }
+            Err(e) => return Err(problem(Some(seq), place, e.to_string())),
+        }
+    }
+    Ok((verified, deleted))
+}
+
+fn check_index(
+    store: &Store,
+    entries: &[(u64, LogEntry)],
+    leaves: &[Hash],
+    size: u64,
+    report: &mut VerifyReport,
+) -> Result<(), StoreError> {
+    let rows = store.query(&Query::default())?;
+    let by_seq: HashMap<u64, &crate::index::IndexRow> = rows.iter().map(|r| (r.seq, r)).collect();
+    for (seq, entry) in entries {
+        let Some(row) = by_seq.get(seq) else {
+            report.problems.push(problem(
+                Some(*seq),
+                "index.sqlite",
+                "the entry is not indexed",
+            ));
+            continue;
+        };
+        let leaf = hex::encode(leaves[usize::try_from(*seq).unwrap_or(usize::MAX)]);
+        let mut controls = entry.record.controls.clone();
+        controls.sort();
+        controls.dedup();
+        if row.leaf_hash != leaf
+            || row.kind != entry.record.kind.as_str()
+            || row.subject != entry.record.subject
+            || row.controls != controls
+        {
+            report.problems.push(problem(
+                Some(*seq),
+                "index.sqlite",
+                "the index row does not match the entry (run `evident ledger reindex`)",
+            ));
+        }
+    }
+    if let Some(extra) = rows.iter().find(|r| r.seq >= size) {
+        report.problems.push(problem(
+            Some(extra.seq),
+            "index.sqlite",
+            "the index names an entry beyond the checkpoint",
+        ));
+    }
+    Ok(())
+}

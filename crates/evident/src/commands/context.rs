@@ -1,0 +1,278 @@
+//! What the ledger commands share: where the store is, which key signs, which key is trusted,
+//! the current commit, and how times and controls given on the command line are read.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+use evident_core::{Clock as _, Config, SystemClock};
+use evident_ledger::note::Verifier;
+use evident_store::keys::LogKey;
+use evident_store::{Store, default_key_path, timefmt};
+use jiff::Timestamp;
+
+use crate::Failure;
+use crate::cli::{KeyArgs, VkeyArgs};
+
+/// The repository root above `dir`, if any.
+pub fn repo_root(dir: &Path) -> Option<PathBuf> {
+    let dir = dir.canonicalize().ok()?;
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The store directory: explicit, or `.evident/` at the repository root or here.
+pub fn store_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    let here = PathBuf::from(".");
+    repo_root(&here).unwrap_or(here).join(".evident")
+}
+
+/// Opens the store.
+pub fn open_store(explicit: Option<&Path>) -> Result<Store, Failure> {
+    let dir = store_dir(explicit);
+    Ok(Store::open(&dir)
+        .with_context(|| format!("cannot open the evidence store {}", dir.display()))?)
+}
+
+/// Opens a store that must already hold a log (for read-only commands).
+pub fn open_existing_store(explicit: Option<&Path>) -> Result<Store, Failure> {
+    let dir = store_dir(explicit);
+    if !dir.join("log").is_dir() {
+        return Err(anyhow!(
+            "no evidence store at {}: record evidence first (`evident record …` or `evident scan … --record`), or point --store / EVIDENT_STORE at one",
+            dir.display()
+        )
+        .into());
+    }
+    open_store(explicit)
+}
+
+/// The signing key: EVIDENT_SIGNING_KEY (the key text), `--key` / EVIDENT_SIGNING_KEY_FILE, or
+/// the store's default key file.
+pub fn signing_key(store: &Path, args: &KeyArgs) -> Result<LogKey, Failure> {
+    if let Ok(text) = std::env::var("EVIDENT_SIGNING_KEY")
+        && !text.trim().is_empty()
+    {
+        return Ok(LogKey::parse(&text, "EVIDENT_SIGNING_KEY")?);
+    }
+    let path = args.key.clone().unwrap_or_else(|| default_key_path(store));
+    if !path.exists() {
+        fail!(
+            "no signing key at {}: create one with `evident keys generate`{} (in CI, set EVIDENT_SIGNING_KEY to the key text)",
+            path.display(),
+            if args.key.is_some() {
+                " --out that path"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(LogKey::read(&path)?)
+}
+
+/// Where the trusted verifier key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// `--vkey` or EVIDENT_VERIFIER_KEY.
+    Explicit,
+    /// `[ledger] verifier_key` in evident.toml.
+    Config,
+    /// Derived from the signing key at hand.
+    SigningKey,
+    /// Read from beside the log itself: proves integrity, not authorship.
+    Store,
+}
+
+impl Trust {
+    /// A sentence for the human output.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Trust::Explicit => "the key given with --vkey",
+            Trust::Config => "the key pinned in evident.toml",
+            Trust::SigningKey => "the local signing key",
+            Trust::Store => {
+                "the key stored beside the log (pin it with `[ledger] verifier_key` in evident.toml or pass --vkey, or a replaced key goes unnoticed)"
+            }
+        }
+    }
+}
+
+/// Parses a verifier key given as text or as a file holding it.
+pub fn parse_vkey(text_or_file: &str) -> anyhow::Result<Verifier> {
+    let text = if Path::new(text_or_file).is_file() {
+        std::fs::read_to_string(text_or_file)
+            .with_context(|| format!("cannot read {text_or_file}"))?
+    } else {
+        text_or_file.to_owned()
+    };
+    text.trim().parse::<Verifier>().map_err(|e| {
+        anyhow!(
+            "`{}` is not a verifier key (name+keyid+base64): {e}",
+            text.trim()
+        )
+    })
+}
+
+/// The verifier key to trust, and where it came from.
+pub fn trusted_verifier(
+    store: &Path,
+    vkey: &VkeyArgs,
+    config: &Config,
+) -> Result<(Verifier, Trust), Failure> {
+    if let Some(text) = &vkey.vkey {
+        return Ok((parse_vkey(text)?, Trust::Explicit));
+    }
+    if let Some(text) = &config.ledger.verifier_key {
+        let v = parse_vkey(text).context("evident.toml [ledger] verifier_key")?;
+        return Ok((v, Trust::Config));
+    }
+    if let Ok(key) = signing_key(store, &KeyArgs { key: None }) {
+        return Ok((key.verifier(), Trust::SigningKey));
+    }
+    let path = store.join("log").join("vkey");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no verifier key: pass --vkey or pin `[ledger] verifier_key` in evident.toml ({} is missing)",
+            path.display()
+        )
+    })?;
+    Ok((parse_vkey(text.trim())?, Trust::Store))
+}
+
+/// The project configuration at the repository root (or here).
+pub fn project_config(explicit: Option<&Path>) -> Result<Config, Failure> {
+    if let Some(path) = explicit {
+        return Ok(Config::load(path)?);
+    }
+    let here = PathBuf::from(".");
+    let root = repo_root(&here).unwrap_or(here);
+    Ok(Config::discover(&root)?.0)
+}
+
+/// The commit checked out in the repository around `dir`.
+pub fn current_commit(dir: &Path) -> Result<String, Failure> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "HEAD"])
+        .current_dir(dir)
+        .output()
+        .context("cannot run git to find the current commit; pass --subject")?;
+    if !output.status.success() {
+        fail!(
+            "cannot tell the current commit ({}); pass --subject git:<commit>, sha256:<digest> or env:<name>",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Normalises a subject given on the command line: a bare commit id becomes `git:<id>`.
+pub fn parse_subject(text: &str) -> Result<String, Failure> {
+    let text = text.trim();
+    let candidate =
+        if text.len() >= 40 && text.bytes().all(|b| b.is_ascii_hexdigit()) && !text.contains(':') {
+            format!("git:{}", text.to_ascii_lowercase())
+        } else {
+            text.to_owned()
+        };
+    evident_ledger::record::subject_digest(&candidate).map_err(|e| anyhow!("--subject {e}"))?;
+    Ok(candidate)
+}
+
+/// The subject: given, or the current commit.
+pub fn subject_or_head(given: Option<&str>) -> Result<String, Failure> {
+    match given {
+        Some(text) => parse_subject(text),
+        None => Ok(format!("git:{}", current_commit(Path::new("."))?)),
+    }
+}
+
+/// Normalises a control reference (`CC8.1` alone is accepted when it names one control).
+pub fn parse_control(text: &str) -> Result<String, Failure> {
+    let reference = if text.contains(':') {
+        text.to_owned()
+    } else {
+        match evident_controls::resolve(text) {
+            Err(evident_controls::ControlError::MissingPrefix { candidates, .. })
+                if candidates.len() == 1 =>
+            {
+                candidates[0].clone()
+            }
+            _ => text.to_owned(),
+        }
+    };
+    let (fw, control) = evident_controls::resolve(&reference).map_err(|e| anyhow!("{e}"))?;
+    Ok(format!("{}:{}", fw.id, control.id))
+}
+
+/// Who is recording: given, or the CI user, or the login name.
+pub fn actor(given: Option<&str>) -> String {
+    given
+        .map(str::to_owned)
+        .or_else(|| {
+            ["GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER", "USERNAME"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// A time bound given as RFC 3339, `YYYY-MM-DD` or `YYYY-MM`. For `end`, a date or month means
+/// the end of that day or month.
+pub fn parse_bound(text: &str, end: bool) -> Result<Timestamp, Failure> {
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let utc = jiff::tz::TimeZone::UTC;
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        let day = date.to_zoned(utc).map_err(|e| anyhow!("{text}: {e}"))?;
+        let t = if end {
+            day.tomorrow().map_err(|e| anyhow!("{text}: {e}"))?
+        } else {
+            day
+        };
+        return Ok(t.timestamp());
+    }
+    if let Some((y, m)) = text.split_once('-')
+        && let (Ok(y), Ok(m)) = (y.parse::<i16>(), m.parse::<i8>())
+        && let Ok(first) = jiff::civil::Date::new(y, m, 1)
+    {
+        let start = first.to_zoned(utc).map_err(|e| anyhow!("{text}: {e}"))?;
+        let t = if end {
+            start
+                .checked_add(jiff::Span::new().months(1))
+                .map_err(|e| anyhow!("{text}: {e}"))?
+        } else {
+            start
+        };
+        return Ok(t.timestamp());
+    }
+    Err(anyhow!(
+        "`{text}` is not a time: use RFC 3339 (2026-10-01T00:00:00Z), a date (2026-10-01) or a month (2026-10)"
+    )
+    .into())
+}
+
+/// Now, as a record time.
+pub fn now() -> Timestamp {
+    SystemClock.now()
+}
+
+/// When a record made now must be kept until.
+pub fn retain_until(
+    given: Option<&str>,
+    config: &Config,
+    now: Timestamp,
+) -> Result<Timestamp, Failure> {
+    if let Some(text) = given {
+        let t = parse_bound(text, false)?;
+        if t < now {
+            fail!("--retain-until {text} is in the past");
+        }
+        return Ok(t);
+    }
+    let years = config.ledger.retention_years.unwrap_or(7);
+    Ok(timefmt::add_years(now, years.try_into().unwrap_or(i16::MAX)).map_err(|e| anyhow!(e))?)
+}
