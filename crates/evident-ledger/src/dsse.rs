@@ -59,11 +59,6 @@ pub fn ed25519_keyid(key: &VerifyingKey) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-/// Same as [`ed25519_keyid`]: the key id of an Ed25519 public key, lowercase hex SHA-256.
-pub fn key_id(key: &VerifyingKey) -> String {
-    ed25519_keyid(key)
-}
-
 /// Why an envelope was refused.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

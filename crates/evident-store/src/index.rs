@@ -49,6 +49,8 @@ pub struct Query {
     pub from: Option<i64>,
     /// Recorded before (Unix seconds).
     pub to: Option<i64>,
+    /// Only entries before this sequence number (the size of a checkpoint).
+    pub below: Option<u64>,
     /// At most this many rows (the latest first when set with `newest_first`).
     pub limit: Option<u64>,
     /// Order by sequence number descending.
@@ -191,6 +193,9 @@ impl Index for SqliteIndex {
         if q.to.is_some() {
             sql.push_str(" AND e.recorded_at < ?");
         }
+        if q.below.is_some() {
+            sql.push_str(" AND e.seq < ?");
+        }
         sql.push_str(if q.newest_first {
             " ORDER BY e.seq DESC"
         } else {
@@ -209,6 +214,9 @@ impl Index for SqliteIndex {
         }
         for time in [q.from, q.to].into_iter().flatten() {
             query = query.bind(time);
+        }
+        if let Some(below) = q.below {
+            query = query.bind(to_i64(below));
         }
         if let Some(limit) = q.limit {
             query = query.bind(to_i64(limit));

@@ -89,7 +89,8 @@ impl LogKey {
         };
         let signer = text.parse::<Signer>().map_err(|e| invalid(e.to_string()))?;
         // The same seed signs DSSE envelopes: `PRIVATE+KEY+<name>+<id>+<base64(0x01 ‖ seed)>`.
-        let encoded = text.rsplit('+').next().unwrap_or_default();
+        // The name and the key id hold no `+`; the base64 may.
+        let encoded = text.splitn(5, '+').nth(4).unwrap_or_default();
         let mut raw = base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .map_err(|e| invalid(e.to_string()))?;

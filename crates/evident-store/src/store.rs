@@ -232,7 +232,7 @@ impl Store {
             let nodes = size >> (u32::from(level) * u32::from(TILE_HEIGHT));
             let n = nodes / TILE_WIDTH;
             let width = tile_width(level, n, size);
-            partial.push(if width == TILE_WIDTH {
+            partial.push(if width == 0 || width == TILE_WIDTH {
                 Vec::new()
             } else {
                 self.tiles.read_tile(level, n, width)?

@@ -277,6 +277,7 @@ pub fn query(filter: &EvidenceFilter) -> Result<Query, Failure> {
             .as_deref()
             .map(|t| context::parse_bound(t, true).map(jiff::Timestamp::as_second))
             .transpose()?,
+        below: None,
         limit: None,
         newest_first: false,
     })
@@ -314,6 +315,8 @@ pub fn evidence(store_opt: Option<&Path>, command: &EvidenceCommand) -> Result<O
                 q.limit = *limit;
                 q.newest_first = true;
             }
+            // Only what a checkpoint covers is in the log.
+            q.below = Some(log_size(&store).unwrap_or(0));
             let mut rows = store.query(&q)?;
             rows.sort_by_key(|r| r.seq);
             list(&rows, *format)
