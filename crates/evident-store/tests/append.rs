@@ -1,0 +1,134 @@
+//! The store's appends against the in-memory Merkle tree: whatever the batch sizes, the tiles
+//! on disk give the same roots and proofs, every earlier checkpoint stays consistent, and the
+//! store verifies.
+
+use std::collections::BTreeMap;
+
+use evident_ledger::merkle::{self, MemoryTree};
+use evident_ledger::record::{EvidenceKind, EvidenceRecord};
+use evident_ledger::statement::{ResourceDescriptor, Statement};
+use evident_store::keys::LogKey;
+use evident_store::tiles::TileSource;
+use evident_store::{NewEvidence, Store};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn evidence(n: u64) -> NewEvidence {
+    let subject = format!("git:{n:040x}");
+    let statement = Statement::new(
+        vec![ResourceDescriptor {
+            name: Some(subject.clone()),
+            digest: BTreeMap::from([("gitCommit".to_owned(), format!("{n:040x}"))]),
+            ..ResourceDescriptor::default()
+        }],
+        "https://evident.dev/attestations/approval/v1",
+        json!({ "actor": "ci", "n": n }),
+    );
+    NewEvidence {
+        record: EvidenceRecord {
+            kind: EvidenceKind::Approval,
+            subject,
+            controls: vec!["soc2:CC8.1".into()],
+            actor: "ci".into(),
+            recorded_at: "2026-11-22T10:00:00Z".into(),
+            retain_until: "2033-11-22T10:00:00Z".into(),
+            predicate_type: "https://evident.dev/attestations/approval/v1".into(),
+            blobs: Vec::new(),
+            labels: BTreeMap::new(),
+        },
+        statement,
+        content: if n % 7 == 0 {
+            vec![(
+                evident_ledger::record::BlobRef {
+                    sha256: String::new(),
+                    size: 0,
+                    media_type: "text/plain".into(),
+                    name: None,
+                },
+                format!("content {n}").into_bytes(),
+            )]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tiles_match_the_memory_tree(batches in prop::collection::vec(1usize..140, 1..6)) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = LogKey::generate("evident.test/append").unwrap();
+        let mut memory = MemoryTree::new();
+        let mut roots = Vec::new();
+        let mut n = 0u64;
+        for batch in &batches {
+            let store = Store::open(dir.path()).unwrap();
+            let mut writer = store.writer(&key).unwrap();
+            let items: Vec<NewEvidence> = (0..*batch).map(|_| { n += 1; evidence(n) }).collect();
+            let seqs = writer.append(items).unwrap();
+            prop_assert_eq!(seqs.len(), *batch);
+            let size = writer.size();
+            drop(writer);
+            let (entry_bytes, _) = store.entry(size - 1, size).unwrap();
+            let cp = store.checkpoint(&key.verifier()).unwrap().unwrap();
+            prop_assert_eq!(cp.size, size);
+            // Rebuild the memory tree from the stored entries of this batch.
+            for seq in memory.size()..size {
+                let (bytes, _) = store.entry(seq, size).unwrap();
+                memory.push(merkle::leaf_hash(&bytes));
+            }
+            prop_assert_eq!(merkle::leaf_hash(&entry_bytes), memory.leaf(size - 1).unwrap());
+            prop_assert_eq!(cp.root, memory.root());
+            roots.push((size, cp.root));
+            // Proofs from the tiles verify, and equal the memory tree's.
+            let source = TileSource::new(store.tiles(), size);
+            prop_assert_eq!(merkle::root_at(&source, size).unwrap(), cp.root);
+            for seq in [0, size / 2, size - 1] {
+                let proof = store.inclusion_proof(seq, size).unwrap();
+                prop_assert_eq!(&proof, &memory.inclusion_proof(seq, size).unwrap());
+                merkle::verify_inclusion(seq, size, &memory.leaf(seq).unwrap(), &proof, &cp.root).unwrap();
+            }
+            // Every earlier checkpoint is consistent with this one.
+            for (old_size, old_root) in &roots {
+                let proof = store.consistency_proof(*old_size, size).unwrap();
+                merkle::verify_consistency(*old_size, size, &proof, old_root, &cp.root).unwrap();
+            }
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let report = evident_store::verify::verify(&store, &key.verifier()).unwrap();
+        prop_assert!(report.ok(), "{:?}", report.problems);
+        prop_assert_eq!(report.size, n);
+    }
+}
+
+#[test]
+fn a_second_writer_waits_for_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = LogKey::generate("evident.test/lock").unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut writer = store.writer(&key).unwrap();
+    writer.append(vec![evidence(1)]).unwrap();
+    let path = dir.path().to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let other = std::thread::spawn(move || {
+        let key = LogKey::generate("evident.test/lock").unwrap();
+        let store = Store::open(&path).unwrap();
+        tx.send("started").unwrap();
+        // Blocks until the first writer is dropped; then refuses the foreign key.
+        let result = store.writer(&key).map(|_| ());
+        tx.send("locked").unwrap();
+        result.map_err(|e| e.to_string())
+    });
+    assert_eq!(rx.recv().unwrap(), "started");
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(300))
+            .is_err(),
+        "the second writer must wait"
+    );
+    drop(writer);
+    assert_eq!(rx.recv().unwrap(), "locked");
+    let err = other.join().unwrap().unwrap_err();
+    assert!(err.contains("did not sign this log"), "{err}");
+}
