@@ -37,7 +37,7 @@ fn evidence(n: u64) -> NewEvidence {
             labels: BTreeMap::new(),
         },
         statement,
-        content: if n % 7 == 0 {
+        content: if n.is_multiple_of(7) {
             vec![(
                 evident_ledger::record::BlobRef {
                     sha256: String::new(),
