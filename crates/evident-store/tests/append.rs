@@ -132,3 +132,56 @@ fn a_second_writer_waits_for_the_lock() {
     let err = other.join().unwrap().unwrap_err();
     assert!(err.contains("did not sign this log"), "{err}");
 }
+
+fn deletion(of: u64, digest: &str, at: &str) -> NewEvidence {
+    let mut e = evidence(1000 + of);
+    e.record.kind = EvidenceKind::Deletion;
+    e.record.recorded_at = at.into();
+    e.record.retain_until = "2099-01-01T00:00:00Z".into();
+    e.record.predicate_type = "https://evident.dev/attestations/deletion/v1".into();
+    e.statement.predicate_type = e.record.predicate_type.clone();
+    e.statement.predicate = json!({ "entries": [of], "blobs": [digest], "reason": "retention" });
+    e.content = Vec::new();
+    e
+}
+
+/// Content may disappear only through a later deletion entry made after its retention period.
+#[test]
+fn deleted_content_verifies_only_after_its_retention_period() {
+    for (deleted_at, ok) in [
+        ("2031-06-01T00:00:00Z", true),
+        ("2030-06-01T00:00:00Z", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let key = LogKey::generate("evident.test/retention").unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = store.writer(&key).unwrap();
+        let mut kept = evidence(7); // n = 7 carries a blob
+        kept.record.recorded_at = "2024-01-01T00:00:00Z".into();
+        kept.record.retain_until = "2031-01-01T00:00:00Z".into();
+        writer.append(vec![kept]).unwrap();
+        let (_, entry) = store.entry(0, 1).unwrap();
+        let digest = entry.record.blobs[0].sha256.clone();
+        writer
+            .append(vec![deletion(0, &digest, deleted_at)])
+            .unwrap();
+        drop(writer);
+        evident_store::blob::BlobStore::remove(store.blobs(), &digest).unwrap();
+        let report = evident_store::verify::verify(&store, &key.verifier()).unwrap();
+        assert_eq!(
+            report.ok(),
+            ok,
+            "deleted at {deleted_at}: {:?}",
+            report.problems
+        );
+        if ok {
+            assert_eq!(report.blobs_deleted, 1);
+        } else {
+            assert!(
+                report.problems[0]
+                    .what
+                    .contains("before its retention period")
+            );
+        }
+    }
+}

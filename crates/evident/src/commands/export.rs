@@ -58,40 +58,59 @@ pub fn export(
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut by_control: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut listing = Vec::new();
+    let mut missing: Vec<(u64, String)> = Vec::new();
     for row in &rows {
-        let seq = row.seq;
-        let (bytes, entry) = store.entry(seq, cp.size)?;
-        let proof = TlogProof {
-            extra: None,
-            index: seq,
-            proof: store.inclusion_proof(seq, cp.size)?,
-            checkpoint: note.clone(),
-        };
-        proof
-            .verify(&merkle::leaf_hash(&bytes), std::slice::from_ref(&verifier))
-            .map_err(|e| anyhow!("entry {seq}: the proof does not verify: {e}"))?;
-        files.insert(format!("entries/{seq}.json"), bytes);
-        files.insert(
-            format!("envelopes/{seq}.dsse.json"),
-            entry.envelope.to_json(),
-        );
-        files.insert(
-            format!("proofs/{seq}.tlog-proof"),
-            proof.format().map_err(|e| anyhow!("{e}"))?.into_bytes(),
-        );
+        let entry = add_entry(&store, row.seq, cp.size, &note, &verifier, &mut files)?;
         for blob in &entry.record.blobs {
             match store.blobs().get(&blob.sha256) {
                 Ok(data) => {
                     files.insert(format!("blobs/sha256/{}", blob.sha256), data);
                 }
-                Err(evident_store::blob::BlobError::Missing(_)) => {}
-                Err(e) => return Err(anyhow!("entry {seq}: {e}").into()),
+                Err(evident_store::blob::BlobError::Missing(_)) => {
+                    missing.push((row.seq, blob.sha256.clone()));
+                }
+                Err(e) => return Err(anyhow!("entry {}: {e}", row.seq).into()),
             }
         }
         for control in &entry.record.controls {
-            by_control.entry(control.clone()).or_default().push(seq);
+            by_control.entry(control.clone()).or_default().push(row.seq);
         }
         listing.push(row_json(row));
+    }
+    // Content deleted after its retention period: the deletion entries come along as proof.
+    let mut deleted_blobs: BTreeMap<String, u64> = BTreeMap::new();
+    let mut supporting: BTreeSet<u64> = BTreeSet::new();
+    if !missing.is_empty() {
+        let deletions = store.query(&evident_store::index::Query {
+            kind: Some("deletion".into()),
+            below: Some(cp.size),
+            ..evident_store::index::Query::default()
+        })?;
+        for (seq, digest) in &missing {
+            let mut found = None;
+            for d in &deletions {
+                let (_, deletion) = store.entry(d.seq, cp.size)?;
+                let statement = Statement::from_payload(&deletion.envelope.payload)
+                    .map_err(|e| anyhow!("entry {}: {e}", d.seq))?;
+                let names = |field: &str, v: &Value| {
+                    statement.predicate[field]
+                        .as_array()
+                        .is_some_and(|a| a.contains(v))
+                };
+                if names("entries", &json!(seq)) && names("blobs", &json!(digest)) {
+                    found = Some(d.seq);
+                }
+            }
+            let Some(d) = found else {
+                fail!(
+                    "the content of entry {seq} (sha256:{digest}) is missing from the store and no deletion entry records its removal; run `evident ledger verify`"
+                );
+            };
+            deleted_blobs.insert(digest.clone(), d);
+            if !rows.iter().any(|r| r.seq == d) && supporting.insert(d) {
+                add_entry(&store, d, cp.size, &note, &verifier, &mut files)?;
+            }
+        }
     }
     files.insert("checkpoint".into(), note.clone().into_bytes());
     files.insert("verifier.vkey".into(), format!("{verifier}\n").into_bytes());
@@ -118,6 +137,8 @@ pub fn export(
             "to": q.to.and_then(|s| jiff::Timestamp::from_second(s).ok()).map(timefmt::format),
         },
         "entries": rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        "supporting_entries": supporting,
+        "deleted_blobs": deleted_blobs,
         "files": files.iter().map(|(p, b)| (p.clone(), sha256_hex(b))).collect::<BTreeMap<_, _>>(),
     });
     files.insert(
@@ -138,6 +159,37 @@ pub fn export(
         eprintln!("note: the verifier key was {}", trust.describe());
     }
     Ok(Outcome::Clean)
+}
+
+/// Adds an entry's bytes, envelope and inclusion proof to the package files.
+fn add_entry(
+    store: &evident_store::Store,
+    seq: u64,
+    size: u64,
+    note: &str,
+    verifier: &Verifier,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<LogEntry, Failure> {
+    let (bytes, entry) = store.entry(seq, size)?;
+    let proof = TlogProof {
+        extra: None,
+        index: seq,
+        proof: store.inclusion_proof(seq, size)?,
+        checkpoint: note.to_owned(),
+    };
+    proof
+        .verify(&merkle::leaf_hash(&bytes), std::slice::from_ref(verifier))
+        .map_err(|e| anyhow!("entry {seq}: the proof does not verify: {e}"))?;
+    files.insert(format!("entries/{seq}.json"), bytes);
+    files.insert(
+        format!("envelopes/{seq}.dsse.json"),
+        entry.envelope.to_json(),
+    );
+    files.insert(
+        format!("proofs/{seq}.tlog-proof"),
+        proof.format().map_err(|e| anyhow!("{e}"))?.into_bytes(),
+    );
+    Ok(entry)
 }
 
 fn readme(
@@ -276,6 +328,7 @@ struct PackageReport {
     key_trusted: bool,
     entries: u64,
     blobs: u64,
+    blobs_deleted: u64,
     controls: BTreeMap<String, Vec<u64>>,
     problems: Vec<PackageProblem>,
 }
@@ -354,30 +407,61 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
             None
         }
     };
-    // 3. Entries, proofs, envelopes, blobs.
+    if let Some(cp) = &cp {
+        let claims = [
+            ("origin", json!(cp.origin)),
+            ("log_size", json!(cp.size)),
+            ("root", json!(hex::encode(cp.root))),
+            ("verifier_key", json!(packaged_key)),
+        ];
+        for (field, value) in claims {
+            if manifest[field] != value {
+                problem(
+                    "manifest.json",
+                    format!(
+                        "{field} is {} but the signed checkpoint says {value}",
+                        manifest[field]
+                    ),
+                );
+            }
+        }
+    }
+    // 3. Entries, proofs, envelopes (in entry order).
     let key = ed25519_dalek::VerifyingKey::from_bytes(&verifier.public_key())
         .map_err(|e| anyhow!("the verifier key is not a valid Ed25519 key: {e}"))?;
     let key_id = dsse::ed25519_keyid(&key);
-    let mut controls: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut entries = 0u64;
-    let mut blobs = 0u64;
-    let mut seen = BTreeSet::new();
-    for (path, bytes) in files.range("entries/".to_owned()..) {
-        let Some(seq) = path
-            .strip_prefix("entries/")
-            .and_then(|p| p.strip_suffix(".json"))
+    let mut expected_files: BTreeSet<String> = [
+        "manifest.json",
+        "checkpoint",
+        "verifier.vkey",
+        "index.json",
+        "README.md",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let mut parsed: BTreeMap<u64, LogEntry> = BTreeMap::new();
+    for (path, bytes) in &files {
+        let Some(name) = path.strip_prefix("entries/") else {
+            continue;
+        };
+        let Some(seq) = name
+            .strip_suffix(".json")
             .and_then(|n| n.parse::<u64>().ok())
         else {
-            if path.starts_with("entries/") {
-                problem(
-                    path,
-                    "not an entry file name (entries/<number>.json)".into(),
-                );
-                continue;
-            }
-            break;
+            problem(
+                path,
+                "not an entry file name (entries/<number>.json)".into(),
+            );
+            continue;
         };
-        seen.insert(seq);
+        for f in [
+            path.clone(),
+            format!("proofs/{seq}.tlog-proof"),
+            format!("envelopes/{seq}.dsse.json"),
+        ] {
+            expected_files.insert(f);
+        }
         let proof_path = format!("proofs/{seq}.tlog-proof");
         let leaf = merkle::leaf_hash(bytes);
         match files.get(&proof_path).map(|p| TlogProof::parse(p)) {
@@ -425,27 +509,24 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
             Some(Err(e)) => problem(&env_path, e.to_string()),
             None => problem(&env_path, "missing".into()),
         }
-        for blob in &entry.record.blobs {
-            let blob_path = format!("blobs/sha256/{}", blob.sha256);
-            match files.get(&blob_path) {
-                Some(data) if sha256_hex(data) == blob.sha256 => blobs += 1,
-                Some(_) => problem(&blob_path, "content does not match its digest".into()),
-                None => problem(&blob_path, format!("missing: the content of entry {seq}")),
-            }
-        }
-        for c in &entry.record.controls {
-            controls.entry(c.clone()).or_default().push(seq);
-        }
-        entries += 1;
+        parsed.insert(seq, entry);
     }
-    if let Some(list) = manifest["entries"].as_array() {
-        let wanted: BTreeSet<u64> = list.iter().filter_map(Value::as_u64).collect();
-        if wanted != seen {
-            problem(
-                "manifest.json",
-                "the entries listed differ from the entries in the package".into(),
-            );
-        }
+    // 4. Which entries are the selection and which only support it (deletions).
+    let listed = |field: &str| -> Option<BTreeSet<u64>> {
+        manifest[field]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+    };
+    let selected = listed("entries").unwrap_or_default();
+    let supporting = listed("supporting_entries").unwrap_or_default();
+    let seen: BTreeSet<u64> = parsed.keys().copied().collect();
+    if manifest["entries"].as_array().is_none()
+        || seen != selected.union(&supporting).copied().collect()
+    {
+        problem(
+            "manifest.json",
+            "the entries listed differ from the entries in the package".into(),
+        );
     }
     if let Some(cp) = &cp
         && let Some(max) = seen.last()
@@ -456,18 +537,97 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
             format!("entry {max} is beyond the checkpoint's {} entries", cp.size),
         );
     }
+    // 5. Content, and content deleted after its retention period.
+    let deleted: BTreeMap<String, u64> =
+        serde_json::from_value(manifest["deleted_blobs"].clone()).unwrap_or_default();
+    let mut controls: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut blobs = 0u64;
+    let mut blobs_deleted = 0u64;
+    for (seq, entry) in &parsed {
+        for blob in &entry.record.blobs {
+            let blob_path = format!("blobs/sha256/{}", blob.sha256);
+            expected_files.insert(blob_path.clone());
+            match files.get(&blob_path) {
+                Some(data) if sha256_hex(data) == blob.sha256 && data.len() as u64 == blob.size => {
+                    blobs += 1;
+                }
+                Some(_) => problem(
+                    &blob_path,
+                    "content does not match its digest and size".into(),
+                ),
+                None => match deleted
+                    .get(&blob.sha256)
+                    .and_then(|d| parsed.get(d).map(|e| (*d, e)))
+                {
+                    Some((d, deletion))
+                        if deleted_after_retention(deletion, d, *seq, entry, &blob.sha256) =>
+                    {
+                        blobs_deleted += 1;
+                    }
+                    Some((d, _)) => problem(
+                        &blob_path,
+                        format!(
+                            "entry {d} does not delete the content of entry {seq} after its retention period"
+                        ),
+                    ),
+                    None => problem(&blob_path, format!("missing: the content of entry {seq}")),
+                },
+            }
+        }
+        if selected.contains(seq) {
+            for c in &entry.record.controls {
+                controls.entry(c.clone()).or_default().push(*seq);
+            }
+        }
+    }
+    for path in files.keys() {
+        if !expected_files.contains(path) {
+            problem(path, "is not part of any entry".into());
+        }
+    }
+    // 6. The index (unsigned) must agree with the signed entries.
     let index: Value = files
         .get("index.json")
         .and_then(|b| serde_json::from_slice(b).ok())
         .unwrap_or(Value::Null);
     let indexed: BTreeMap<String, Vec<u64>> =
         serde_json::from_value(index["by_control"].clone()).unwrap_or_default();
-    if indexed != controls {
+    let sorted = |m: &BTreeMap<String, Vec<u64>>| -> BTreeMap<String, BTreeSet<u64>> {
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.iter().copied().collect()))
+            .collect()
+    };
+    if sorted(&indexed) != sorted(&controls) {
         problem(
             "index.json",
             "the index by control does not match the entries".into(),
         );
     }
+    for row in index["entries"].as_array().map_or(&[][..], Vec::as_slice) {
+        let Some(entry) = row["entry"].as_u64().and_then(|s| parsed.get(&s)) else {
+            problem(
+                "index.json",
+                format!(
+                    "lists entry {} which the package does not hold",
+                    row["entry"]
+                ),
+            );
+            continue;
+        };
+        let r = &entry.record;
+        if row["kind"] != r.kind.as_str()
+            || row["subject"] != r.subject.as_str()
+            || row["actor"] != r.actor.as_str()
+            || row["recorded_at"] != r.recorded_at.as_str()
+            || row["predicate_type"] != r.predicate_type.as_str()
+        {
+            problem(
+                "index.json",
+                format!("the row of entry {} does not match the entry", row["entry"]),
+            );
+        }
+    }
+    let entries = parsed.len() as u64;
     let report = PackageReport {
         ok: problems.is_empty(),
         origin: cp.as_ref().map(|c| c.origin.clone()).unwrap_or_default(),
@@ -476,6 +636,7 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
         key_trusted,
         entries,
         blobs,
+        blobs_deleted,
         controls,
         problems,
     };
@@ -491,6 +652,37 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
     })
 }
 
+/// Whether `deletion` (entry `d`) removed `digest`, the content of entry `seq`, after the end of
+/// its retention period.
+fn deleted_after_retention(
+    deletion: &LogEntry,
+    d: u64,
+    seq: u64,
+    entry: &LogEntry,
+    digest: &str,
+) -> bool {
+    let Ok(statement) = Statement::from_payload(&deletion.envelope.payload) else {
+        return false;
+    };
+    let names = |field: &str, wanted: &Value| {
+        statement.predicate[field]
+            .as_array()
+            .is_some_and(|a| a.contains(wanted))
+    };
+    let after = match (
+        timefmt::parse(&deletion.record.recorded_at),
+        timefmt::parse(&entry.record.retain_until),
+    ) {
+        (Ok(at), Ok(until)) => at >= until,
+        _ => false,
+    };
+    deletion.record.kind == evident_ledger::record::EvidenceKind::Deletion
+        && d > seq
+        && after
+        && names("entries", &json!(seq))
+        && names("blobs", &json!(digest))
+}
+
 fn check_entry(
     entry: &LogEntry,
     key_id: &str,
@@ -503,6 +695,12 @@ fn check_entry(
     let statement = Statement::from_payload(payload).map_err(|e| format!("the statement: {e}"))?;
     if statement.predicate_type != entry.record.predicate_type {
         return Err("the record's predicate type differs from the signed statement's".into());
+    }
+    if entry.envelope.payload_type != dsse::PAYLOAD_TYPE_IN_TOTO {
+        return Err(format!(
+            "the envelope carries {} instead of an in-toto statement",
+            entry.envelope.payload_type
+        ));
     }
     let (alg, value) = subject_digest(&entry.record.subject)?;
     if !statement
@@ -520,7 +718,7 @@ fn check_entry(
 
 fn human(report: &PackageReport) -> String {
     let mut out = format!(
-        "package from ledger {} ({} entries at export)\n  key {}{}\n  {} entries, {} content blobs\n",
+        "package from ledger {} ({} entries at export)\n  key {}{}\n  {} entries, {} content blobs{}\n",
         report.origin,
         report.log_size,
         report.verifier_key,
@@ -530,7 +728,15 @@ fn human(report: &PackageReport) -> String {
             " (taken from the package: compare it with the published key, or pass --vkey)"
         },
         report.entries,
-        report.blobs
+        report.blobs,
+        if report.blobs_deleted > 0 {
+            format!(
+                ", {} deleted after their retention period",
+                report.blobs_deleted
+            )
+        } else {
+            String::new()
+        }
     );
     for (control, seqs) in &report.controls {
         out.push_str(&format!(
