@@ -11,9 +11,10 @@ if [ ! -x "$venv/bin/python" ]; then
   mkdir -p "$cache"
   python3 -m venv "$venv"
 fi
-# Pinned versions of the validators the tests drive.
+# Pinned versions of the validators the tests drive (cryptography: Ed25519 for the independent
+# auditor-package verifier, scripts/verify_package.py).
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  'jsonschema==4.26.0' 'pre-commit==4.7.0'
+  'jsonschema==4.26.0' 'pre-commit==4.7.0' 'cryptography==50.0.2'
 
 export EVIDENT_TEST_PYTHON="$venv/bin/python"
 export EVIDENT_TEST_PRE_COMMIT="$venv/bin/pre-commit"

@@ -374,9 +374,16 @@ impl Writer<'_> {
                 blob.size = bytes.len() as u64;
                 record.blobs.push(blob);
             }
-            timefmt::parse(&record.recorded_at)
-                .and_then(|_| timefmt::parse(&record.retain_until))
-                .map_err(|e| StoreError::Entry(format!("record times: {e}")))?;
+            for time in [&record.recorded_at, &record.retain_until] {
+                let t = timefmt::parse(time)
+                    .map_err(|e| StoreError::Entry(format!("record times: {e}")))?;
+                if timefmt::format(t) != *time {
+                    return Err(StoreError::Entry(format!(
+                        "record time `{time}` is not in canonical form (UTC, whole seconds: {})",
+                        timefmt::format(t)
+                    )));
+                }
+            }
             if record.predicate_type != item.statement.predicate_type {
                 return Err(StoreError::Entry(format!(
                     "the record says predicate type {} but the statement has {}",

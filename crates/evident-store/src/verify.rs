@@ -80,7 +80,7 @@ fn problem(entry: Option<u64>, place: impl Into<String>, what: impl Into<String>
 }
 
 /// Deleted blobs, by digest: (entry that deleted it, entries whose content it was).
-type Deletions = HashMap<String, (u64, Vec<u64>, i64)>;
+type Deletions = HashMap<String, Vec<(u64, Vec<u64>, i64)>>;
 
 /// Verifies the whole store against the trusted verifier key.
 pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreError> {
@@ -319,7 +319,9 @@ fn deletions(entries: &[(u64, LogEntry)]) -> Deletions {
             .unwrap_or_default();
         if let Some(blobs) = statement.predicate.get("blobs").and_then(|v| v.as_array()) {
             for digest in blobs.iter().filter_map(|v| v.as_str()) {
-                out.insert(digest.to_owned(), (*seq, targets.clone(), at));
+                out.entry(digest.to_owned())
+                    .or_default()
+                    .push((*seq, targets.clone(), at));
             }
         }
     }
@@ -356,24 +358,26 @@ fn check_blobs(
             Err(BlobError::Missing(_)) => {
                 let retain = timefmt::parse(&entry.record.retain_until)
                     .map_or(i64::MAX, jiff::Timestamp::as_second);
-                match deletions.get(&blob.sha256) {
-                    Some((by, targets, at))
-                        if *by > seq && targets.contains(&seq) && *at >= retain =>
-                    {
-                        deleted += 1;
-                    }
-                    Some((by, ..)) => {
-                        return Err(problem(
-                            Some(seq),
-                            place,
-                            format!(
-                                "the blob was deleted by entry {by} before its retention period ended"
-                            ),
-                        ));
-                    }
-                    None => {
-                        return Err(problem(Some(seq), place, "the blob is missing"));
-                    }
+                let candidates: Vec<&(u64, Vec<u64>, i64)> = deletions
+                    .get(&blob.sha256)
+                    .map(|v| {
+                        v.iter()
+                            .filter(|(by, targets, _)| *by > seq && targets.contains(&seq))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if candidates.iter().any(|(_, _, at)| *at >= retain) {
+                    deleted += 1;
+                } else if let Some((by, ..)) = candidates.first() {
+                    return Err(problem(
+                        Some(seq),
+                        place,
+                        format!(
+                            "the blob was deleted by entry {by} before its retention period ended"
+                        ),
+                    ));
+                } else {
+                    return Err(problem(Some(seq), place, "the blob is missing"));
                 }
             }
             Err(e) => return Err(problem(Some(seq), place, e.to_string())),

@@ -86,24 +86,21 @@ pub fn export(
             below: Some(cp.size),
             ..evident_store::index::Query::default()
         })?;
+        let mut deletion_entries = Vec::new();
+        for d in &deletions {
+            let (_, deletion) = store.entry(d.seq, cp.size)?;
+            deletion_entries.push((d.seq, deletion));
+        }
         for (seq, digest) in &missing {
-            let mut found = None;
-            for d in &deletions {
-                let (_, deletion) = store.entry(d.seq, cp.size)?;
-                let statement = Statement::from_payload(&deletion.envelope.payload)
-                    .map_err(|e| anyhow!("entry {}: {e}", d.seq))?;
-                let names = |field: &str, v: &Value| {
-                    statement.predicate[field]
-                        .as_array()
-                        .is_some_and(|a| a.contains(v))
-                };
-                if names("entries", &json!(seq)) && names("blobs", &json!(digest)) {
-                    found = Some(d.seq);
-                }
-            }
+            let (_, entry) = store.entry(*seq, cp.size)?;
+            let found = deletion_entries
+                .iter()
+                .rev()
+                .find(|(d, deletion)| deleted_after_retention(deletion, *d, *seq, &entry, digest))
+                .map(|(d, _)| *d);
             let Some(d) = found else {
                 fail!(
-                    "the content of entry {seq} (sha256:{digest}) is missing from the store and no deletion entry records its removal; run `evident ledger verify`"
+                    "the content of entry {seq} (sha256:{digest}) is missing from the store and no deletion entry records its removal after its retention period; run `evident ledger verify`"
                 );
             };
             deleted_blobs.insert(digest.clone(), d);
@@ -602,6 +599,27 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
             "index.json",
             "the index by control does not match the entries".into(),
         );
+    }
+    let rows: BTreeSet<u64> = index["entries"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["entry"].as_u64()).collect())
+        .unwrap_or_default();
+    if rows != selected {
+        problem(
+            "index.json",
+            "the rows listed differ from the selected entries".into(),
+        );
+    }
+    for d in &supporting {
+        let is_deletion = parsed
+            .get(d)
+            .is_some_and(|e| e.record.kind == evident_ledger::record::EvidenceKind::Deletion);
+        if !is_deletion || !deleted.values().any(|v| v == d) {
+            problem(
+                &format!("entries/{d}.json"),
+                "is a supporting entry but proves no deletion of content in the package".into(),
+            );
+        }
     }
     for row in index["entries"].as_array().map_or(&[][..], Vec::as_slice) {
         let Some(entry) = row["entry"].as_u64().and_then(|s| parsed.get(&s)) else {

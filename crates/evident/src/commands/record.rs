@@ -475,21 +475,28 @@ fn delete(
         .iter()
         .map(|b| b.sha256.clone())
         .collect();
+    // Every entry sharing the content is named in the one deletion record; all must be past
+    // their retention period.
+    let mut sharing = vec![seq];
     for other in 0..size {
         if other == seq {
             continue;
         }
         let (_, e) = store.entry(other, size)?;
+        if !e.record.blobs.iter().any(|b| digests.contains(&b.sha256)) {
+            continue;
+        }
         let keep = timefmt::parse(&e.record.retain_until).map_err(|e| anyhow!(e))?;
-        if keep > now && e.record.blobs.iter().any(|b| digests.contains(&b.sha256)) {
+        if keep > now {
             fail!(
                 "the content of entry {seq} is also the content of entry {other}, which must be kept until {}",
                 e.record.retain_until
             );
         }
+        sharing.push(other);
     }
     let mut predicate = serde_json::Map::new();
-    predicate.insert("entries".into(), json!([seq]));
+    predicate.insert("entries".into(), json!(sharing));
     predicate.insert("blobs".into(), json!(digests));
     predicate.insert("reason".into(), json!(reason));
     let draft = Draft {
