@@ -9,7 +9,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool};
 
 /// One indexed entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub struct Query {
     pub from: Option<i64>,
     /// Recorded before (Unix seconds).
     pub to: Option<i64>,
+    /// Only entries at or after this sequence number.
+    pub from_seq: Option<u64>,
     /// Only entries before this sequence number (the size of a checkpoint).
     pub below: Option<u64>,
     /// At most this many rows (the latest first when set with `newest_first`).
@@ -100,6 +102,8 @@ const SCHEMA: &[&str] = &[
         seq INTEGER NOT NULL REFERENCES evidence(seq) ON DELETE CASCADE,
         PRIMARY KEY (control, seq)
     ) WITHOUT ROWID",
+    // Controls by entry: the listing's per-row lookup and the cascade on truncation use it.
+    "CREATE INDEX IF NOT EXISTS evidence_control_seq ON evidence_control(seq, control)",
     "CREATE INDEX IF NOT EXISTS evidence_subject ON evidence(subject, seq)",
     "CREATE INDEX IF NOT EXISTS evidence_kind ON evidence(kind, seq)",
     "CREATE INDEX IF NOT EXISTS evidence_time ON evidence(recorded_at)",
@@ -136,29 +140,37 @@ fn to_i64(n: u64) -> i64 {
 
 impl Index for SqliteIndex {
     async fn insert(&self, rows: &[IndexRow]) -> Result<(), IndexError> {
+        // Multi-row statements: one round trip per few hundred rows, not three per row.
+        const ROWS_PER_STATEMENT: usize = 500;
         let mut tx = self.pool.begin().await?;
-        for row in rows {
-            sqlx::query(
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT OR REPLACE INTO evidence
-                 (seq, kind, subject, predicate_type, actor, recorded_at, retain_until, leaf_hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(to_i64(row.seq))
-            .bind(&row.kind)
-            .bind(&row.subject)
-            .bind(&row.predicate_type)
-            .bind(&row.actor)
-            .bind(row.recorded_at)
-            .bind(row.retain_until)
-            .bind(&row.leaf_hash)
-            .execute(&mut *tx)
-            .await?;
-            for control in &row.controls {
-                sqlx::query("INSERT OR IGNORE INTO evidence_control (control, seq) VALUES (?, ?)")
-                    .bind(control)
-                    .bind(to_i64(row.seq))
-                    .execute(&mut *tx)
-                    .await?;
+                 (seq, kind, subject, predicate_type, actor, recorded_at, retain_until, leaf_hash) ",
+            );
+            insert.push_values(chunk, |mut b, row| {
+                b.push_bind(to_i64(row.seq))
+                    .push_bind(row.kind.clone())
+                    .push_bind(row.subject.clone())
+                    .push_bind(row.predicate_type.clone())
+                    .push_bind(row.actor.clone())
+                    .push_bind(row.recorded_at)
+                    .push_bind(row.retain_until)
+                    .push_bind(row.leaf_hash.clone());
+            });
+            insert.build().execute(&mut *tx).await?;
+            let controls: Vec<(&String, u64)> = chunk
+                .iter()
+                .flat_map(|row| row.controls.iter().map(move |c| (c, row.seq)))
+                .collect();
+            for part in controls.chunks(ROWS_PER_STATEMENT) {
+                let mut insert = QueryBuilder::<Sqlite>::new(
+                    "INSERT OR IGNORE INTO evidence_control (control, seq) ",
+                );
+                insert.push_values(part, |mut b, (control, seq)| {
+                    b.push_bind((*control).clone()).push_bind(to_i64(*seq));
+                });
+                insert.build().execute(&mut *tx).await?;
             }
         }
         tx.commit().await?;
@@ -193,6 +205,9 @@ impl Index for SqliteIndex {
         if q.to.is_some() {
             sql.push_str(" AND e.recorded_at < ?");
         }
+        if q.from_seq.is_some() {
+            sql.push_str(" AND e.seq >= ?");
+        }
         if q.below.is_some() {
             sql.push_str(" AND e.seq < ?");
         }
@@ -214,6 +229,9 @@ impl Index for SqliteIndex {
         }
         for time in [q.from, q.to].into_iter().flatten() {
             query = query.bind(time);
+        }
+        if let Some(from) = q.from_seq {
+            query = query.bind(to_i64(from));
         }
         if let Some(below) = q.below {
             query = query.bind(to_i64(below));

@@ -277,6 +277,7 @@ pub fn query(filter: &EvidenceFilter) -> Result<Query, Failure> {
             .as_deref()
             .map(|t| context::parse_bound(t, true).map(jiff::Timestamp::as_second))
             .transpose()?,
+        from_seq: None,
         below: None,
         limit: None,
         newest_first: false,
