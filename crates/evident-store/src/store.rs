@@ -27,6 +27,7 @@ use evident_ledger::merkle::{self, Frontier};
 use evident_ledger::note::Verifier;
 use evident_ledger::record::{BlobRef, ENTRY_VERSION, EvidenceRecord, LogEntry};
 use evident_ledger::statement::Statement;
+use rayon::prelude::*;
 
 use crate::blob::{BlobError, BlobStore, FsBlobStore};
 use crate::index::{Index, IndexError, IndexRow, Query, SqliteIndex};
@@ -253,6 +254,7 @@ impl Store {
             size,
             partial,
             partial_entries,
+            poisoned: false,
         };
         writer.repair_index()?;
         Ok(writer)
@@ -311,6 +313,8 @@ pub struct Writer<'a> {
     /// For each tile level, the hashes of its partial tile at the right edge.
     partial: Vec<Vec<Hash>>,
     partial_entries: Vec<Vec<u8>>,
+    /// Set while an append changes the in-memory state; left set if it fails half-way.
+    poisoned: bool,
 }
 
 fn index_row(seq: u64, entry: &LogEntry, leaf: &Hash) -> Result<IndexRow, StoreError> {
@@ -363,9 +367,14 @@ impl Writer<'_> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
+        if self.poisoned {
+            return Err(StoreError::Corrupt(
+                "an earlier append of this writer failed half-way; open a new writer".into(),
+            ));
+        }
         let store = self.store;
-        // 1. Content blobs.
-        let mut entries = Vec::with_capacity(batch.len());
+        // 1. Content blobs, and the checks that need no signing.
+        let mut items = Vec::with_capacity(batch.len());
         for item in batch {
             let mut record = item.record;
             record.blobs.clear();
@@ -390,35 +399,45 @@ impl Writer<'_> {
                     record.predicate_type, item.statement.predicate_type
                 )));
             }
-            let payload = item
-                .statement
-                .to_payload()
-                .map_err(|e| StoreError::Entry(e.to_string()))?;
-            let envelope = Envelope::sign(
-                dsse::PAYLOAD_TYPE_IN_TOTO,
-                &payload,
-                self.key.dsse_key(),
-                dsse::ed25519_keyid(&self.key.dsse_key().verifying_key()),
-            );
-            entries.push(LogEntry {
-                v: ENTRY_VERSION,
-                record,
-                envelope,
-            });
+            items.push((record, item.statement));
         }
         store.blobs.sync()?;
 
-        // 2. Entry bundles and hash tiles.
+        // 2. Sign and encode every entry (in parallel) before anything of the log changes.
         let first = self.size;
-        let mut rows = Vec::with_capacity(entries.len());
+        let key = self.key.dsse_key();
+        let key_id = dsse::ed25519_keyid(&key.verifying_key());
+        let encoded: Vec<(Vec<u8>, Hash, IndexRow)> = items
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, (record, statement))| {
+                let payload = statement
+                    .to_payload()
+                    .map_err(|e| StoreError::Entry(e.to_string()))?;
+                let envelope =
+                    Envelope::sign(dsse::PAYLOAD_TYPE_IN_TOTO, &payload, key, key_id.clone());
+                let entry = LogEntry {
+                    v: ENTRY_VERSION,
+                    record,
+                    envelope,
+                };
+                let bytes = entry
+                    .to_bytes()
+                    .map_err(|e| StoreError::Entry(e.to_string()))?;
+                let leaf = merkle::leaf_hash(&bytes);
+                let row = index_row(first + i as u64, &entry, &leaf)?;
+                Ok((bytes, leaf, row))
+            })
+            .collect::<Result<_, StoreError>>()?;
+
+        // 3. Entry bundles and hash tiles.
+        self.poisoned = true;
+        let count = encoded.len();
+        let mut rows = Vec::with_capacity(count);
         let mut touched = std::collections::BTreeSet::new();
-        for (i, entry) in entries.iter().enumerate() {
+        for (i, (bytes, leaf, row)) in encoded.into_iter().enumerate() {
             let seq = first + i as u64;
-            let bytes = entry
-                .to_bytes()
-                .map_err(|e| StoreError::Entry(e.to_string()))?;
-            let leaf = merkle::leaf_hash(&bytes);
-            rows.push(index_row(seq, entry, &leaf)?);
+            rows.push(row);
             self.partial_entries.push(bytes);
             if self.partial_entries.len() as u64 == TILE_WIDTH {
                 let path = store
@@ -451,7 +470,7 @@ impl Writer<'_> {
                 }
             }
         }
-        let size = first + entries.len() as u64;
+        let size = first + count as u64;
         if !self.partial_entries.is_empty() {
             let path = store
                 .tiles
@@ -474,10 +493,10 @@ impl Writer<'_> {
             })?;
         }
 
-        // 3. Index.
+        // 4. Index.
         store.rt.block_on(store.index.insert(&rows))?;
 
-        // 4. Checkpoint: the only step that publishes the new entries.
+        // 5. Checkpoint: the only step that publishes the new entries.
         let cp = Checkpoint {
             origin: self.key.name().to_owned(),
             size,
@@ -488,6 +507,7 @@ impl Writer<'_> {
             .map_err(|e| StoreError::Entry(e.to_string()))?;
         store.tiles.write_checkpoint(&note)?;
         self.size = size;
+        self.poisoned = false;
         Ok((first..size).collect())
     }
 }
