@@ -34,6 +34,21 @@ pub struct IndexRow {
     pub leaf_hash: String,
 }
 
+/// The indexed facts about one entry that verification compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Position in the log.
+    pub seq: u64,
+    /// Evidence kind.
+    pub kind: String,
+    /// Canonical subject text.
+    pub subject: String,
+    /// Hex leaf hash.
+    pub leaf_hash: String,
+    /// Controls, sorted.
+    pub controls: Vec<String>,
+}
+
 /// A query; every filter that is set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
@@ -126,6 +141,48 @@ impl SqliteIndex {
             sqlx::query(*stmt).execute(&pool).await?;
         }
         Ok(Self { pool })
+    }
+
+    /// What `ledger verify` compares, for the entries in `[from, below)`, in two range scans:
+    /// (seq, kind, subject, hex leaf hash, sorted controls).
+    pub async fn summaries(&self, from: u64, below: u64) -> Result<Vec<Summary>, IndexError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, subject, leaf_hash FROM evidence WHERE seq >= ? AND seq < ? ORDER BY seq",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(below))
+        .fetch_all(&self.pool)
+        .await?;
+        let controls = sqlx::query(
+            "SELECT seq, control FROM evidence_control WHERE seq >= ? AND seq < ? ORDER BY seq, control",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(below))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<Summary> = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Summary {
+                    seq: r.try_get::<i64, _>(0)? as u64,
+                    kind: r.try_get(1)?,
+                    subject: r.try_get(2)?,
+                    leaf_hash: r.try_get(3)?,
+                    controls: Vec::new(),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        let mut i = 0;
+        for c in controls {
+            let seq = c.try_get::<i64, _>(0)? as u64;
+            while i < out.len() && out[i].seq < seq {
+                i += 1;
+            }
+            if i < out.len() && out[i].seq == seq {
+                out[i].controls.push(c.try_get(1)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Closes the database cleanly.

@@ -265,6 +265,15 @@ impl Store {
         Ok(self.rt.block_on(self.index.query(q))?)
     }
 
+    /// The indexed facts of the entries in `[from, below)`, for verification.
+    pub fn index_summaries(
+        &self,
+        from: u64,
+        below: u64,
+    ) -> Result<Vec<crate::index::Summary>, StoreError> {
+        Ok(self.rt.block_on(self.index.summaries(from, below))?)
+    }
+
     /// Reads entry `seq` of a log of `size` entries.
     pub fn entry(&self, seq: u64, size: u64) -> Result<(Vec<u8>, LogEntry), StoreError> {
         if seq >= size {

@@ -156,35 +156,36 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
             }
             n += 1;
         }
-        let leaves: Vec<Hash> = entries.par_iter().map(|e| merkle::leaf_hash(e)).collect();
+        let below = first + entries.len() as u64;
+        // The index rows are read while the entries are checked.
+        let (rows, (leaves, checked)) = rayon::join(
+            || store.index_summaries(first, below),
+            || {
+                let leaves: Vec<Hash> = entries.par_iter().map(|e| merkle::leaf_hash(e)).collect();
+                let checked: Vec<Checked> = entries
+                    .par_chunks(SIGNATURE_BATCH)
+                    .enumerate()
+                    .map(|(i, batch)| {
+                        check_batch(
+                            first + (i * SIGNATURE_BATCH) as u64,
+                            batch,
+                            size,
+                            &key_id,
+                            &key,
+                        )
+                    })
+                    .collect();
+                (leaves, checked)
+            },
+        );
         tree.extend(leaves.iter().copied());
-        let checked: Vec<Checked> = entries
-            .par_chunks(SIGNATURE_BATCH)
-            .enumerate()
-            .map(|(i, batch)| {
-                check_batch(
-                    first + (i * SIGNATURE_BATCH) as u64,
-                    batch,
-                    size,
-                    &key_id,
-                    &key,
-                )
-            })
-            .collect();
         let mut good = Vec::with_capacity(entries.len());
         for (batch, problems) in checked {
             good.extend(batch);
             report.problems.extend(problems);
         }
         report.signatures_verified += good.len() as u64;
-        check_index(
-            store,
-            first,
-            first + entries.len() as u64,
-            &good,
-            &leaves,
-            &mut report,
-        )?;
+        check_index(first, &rows?, &good, &leaves, &mut report);
         with_content.extend(good.into_iter().filter(|(_, e)| {
             !e.record.blobs.is_empty() || e.record.kind == EvidenceKind::Deletion
         }));
@@ -476,19 +477,13 @@ fn check_blobs(
 }
 
 fn check_index(
-    store: &Store,
     from: u64,
-    below: u64,
+    rows: &[crate::index::Summary],
     entries: &[(u64, LogEntry)],
     leaves: &[Hash],
     report: &mut VerifyReport,
-) -> Result<(), StoreError> {
-    let rows = store.query(&Query {
-        from_seq: Some(from),
-        below: Some(below),
-        ..Query::default()
-    })?;
-    let by_seq: HashMap<u64, &crate::index::IndexRow> = rows.iter().map(|r| (r.seq, r)).collect();
+) {
+    let by_seq: HashMap<u64, &crate::index::Summary> = rows.iter().map(|r| (r.seq, r)).collect();
     for (seq, entry) in entries {
         let Some(row) = by_seq.get(seq) else {
             report.problems.push(problem(
@@ -514,5 +509,4 @@ fn check_index(
             ));
         }
     }
-    Ok(())
 }
