@@ -134,62 +134,52 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
     let mut tree = MemoryTree::new();
     // Entries whose content must be checked, and deletions.
     let mut with_content: Vec<(u64, LogEntry)> = Vec::new();
-    let mut n = 0;
-    'chunks: while tile_width(0, n, size) > 0 {
-        let first = n * TILE_WIDTH;
-        let mut entries: Vec<Vec<u8>> = Vec::new();
-        for _ in 0..BUNDLES_PER_CHUNK {
-            let width = tile_width(0, n, size);
-            if width == 0 {
-                break;
-            }
-            match store.tiles().read_entries(n, width) {
-                Ok(bundle) => entries.extend(bundle),
-                Err(e) => {
-                    report.problems.push(problem(
-                        Some(n * TILE_WIDTH),
-                        format!("log/{}", tiles::entries_path(n, width)),
-                        e.to_string(),
-                    ));
-                    break 'chunks;
+    // A reader thread reads the next chunk of bundles and its index rows while this thread
+    // checks the current one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
+    std::thread::scope(|scope| -> Result<(), StoreError> {
+        scope.spawn(move || read_chunks(store, size, &tx));
+        for chunk in rx {
+            let (first, entries, rows) = match chunk {
+                Chunk::Entries {
+                    first,
+                    entries,
+                    rows,
+                } => (first, entries, rows),
+                Chunk::Broken(p) => {
+                    report.problems.push(p);
+                    break;
                 }
+                Chunk::Failed(e) => return Err(e),
+            };
+            let leaves: Vec<Hash> = entries.par_iter().map(|e| merkle::leaf_hash(e)).collect();
+            let checked: Vec<Checked> = entries
+                .par_chunks(SIGNATURE_BATCH)
+                .enumerate()
+                .map(|(i, batch)| {
+                    check_batch(
+                        first + (i * SIGNATURE_BATCH) as u64,
+                        batch,
+                        size,
+                        &key_id,
+                        &key,
+                    )
+                })
+                .collect();
+            tree.extend(leaves.iter().copied());
+            let mut good = Vec::with_capacity(entries.len());
+            for (batch, problems) in checked {
+                good.extend(batch);
+                report.problems.extend(problems);
             }
-            n += 1;
+            report.signatures_verified += good.len() as u64;
+            check_index(first, &rows, &good, &leaves, &mut report);
+            with_content.extend(good.into_iter().filter(|(_, e)| {
+                !e.record.blobs.is_empty() || e.record.kind == EvidenceKind::Deletion
+            }));
         }
-        let below = first + entries.len() as u64;
-        // The index rows are read while the entries are checked.
-        let (rows, (leaves, checked)) = rayon::join(
-            || store.index_summaries(first, below),
-            || {
-                let leaves: Vec<Hash> = entries.par_iter().map(|e| merkle::leaf_hash(e)).collect();
-                let checked: Vec<Checked> = entries
-                    .par_chunks(SIGNATURE_BATCH)
-                    .enumerate()
-                    .map(|(i, batch)| {
-                        check_batch(
-                            first + (i * SIGNATURE_BATCH) as u64,
-                            batch,
-                            size,
-                            &key_id,
-                            &key,
-                        )
-                    })
-                    .collect();
-                (leaves, checked)
-            },
-        );
-        tree.extend(leaves.iter().copied());
-        let mut good = Vec::with_capacity(entries.len());
-        for (batch, problems) in checked {
-            good.extend(batch);
-            report.problems.extend(problems);
-        }
-        report.signatures_verified += good.len() as u64;
-        check_index(first, &rows?, &good, &leaves, &mut report);
-        with_content.extend(good.into_iter().filter(|(_, e)| {
-            !e.record.blobs.is_empty() || e.record.kind == EvidenceKind::Deletion
-        }));
-    }
+        Ok(())
+    })?;
     if tree.size() == size {
         check_tiles(store, &tree, size, &mut report);
         if tree.root() != cp.root {
@@ -235,6 +225,60 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
             .cmp(&b.entry.unwrap_or(u64::MAX))
     });
     Ok(report)
+}
+
+/// What the reader thread hands over.
+enum Chunk {
+    /// Entries from `first` on, and the index rows for them.
+    Entries {
+        first: u64,
+        entries: Vec<Vec<u8>>,
+        rows: Vec<crate::index::Summary>,
+    },
+    /// A bundle that cannot be read: the log ends there for verification.
+    Broken(Problem),
+    /// The index failed.
+    Failed(StoreError),
+}
+
+/// Reads the log's bundles a chunk at a time, with their index rows.
+fn read_chunks(store: &Store, size: u64, tx: &std::sync::mpsc::SyncSender<Chunk>) {
+    let mut n = 0;
+    while tile_width(0, n, size) > 0 {
+        let first = n * TILE_WIDTH;
+        let mut entries: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..BUNDLES_PER_CHUNK {
+            let width = tile_width(0, n, size);
+            if width == 0 {
+                break;
+            }
+            match store.tiles().read_entries(n, width) {
+                Ok(bundle) => entries.extend(bundle),
+                Err(e) => {
+                    let _ = tx.send(Chunk::Broken(problem(
+                        Some(n * TILE_WIDTH),
+                        format!("log/{}", tiles::entries_path(n, width)),
+                        e.to_string(),
+                    )));
+                    return;
+                }
+            }
+            n += 1;
+        }
+        let below = first + entries.len() as u64;
+        let chunk = match store.index_summaries(first, below) {
+            Ok(rows) => Chunk::Entries {
+                first,
+                entries,
+                rows,
+            },
+            Err(e) => Chunk::Failed(e),
+        };
+        let failed = matches!(chunk, Chunk::Failed(_));
+        if tx.send(chunk).is_err() || failed {
+            return;
+        }
+    }
 }
 
 /// Entries that passed, and the problems of those that did not.
