@@ -16,6 +16,22 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   'jsonschema==4.26.0' 'pre-commit==4.7.0' 'cryptography==50.0.2'
 
+# The shared test data (official schemas, Merkle proof vectors) sits beside the repository; a
+# clone made elsewhere on this machine finds it at /work/shared.
+if [ -z "${EVIDENT_SHARED_DATA:-}" ]; then
+  for candidate in "$PWD/../shared/data" /work/shared/data; do
+    if [ -d "$candidate" ]; then
+      EVIDENT_SHARED_DATA="$(cd "$candidate" && pwd)"
+      break
+    fi
+  done
+fi
+if [ -z "${EVIDENT_SHARED_DATA:-}" ]; then
+  echo "error: the shared test data was not found beside the repository; set EVIDENT_SHARED_DATA" >&2
+  exit 2
+fi
+export EVIDENT_SHARED_DATA
+
 export EVIDENT_TEST_PYTHON="$venv/bin/python"
 export EVIDENT_TEST_PRE_COMMIT="$venv/bin/pre-commit"
 

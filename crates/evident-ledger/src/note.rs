@@ -363,6 +363,11 @@ impl Signer {
         self.key_id
     }
 
+    /// The Ed25519 key itself, for signing other things with the same key (DSSE envelopes).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// The matching public key.
     pub fn verifier(&self) -> Verifier {
         Verifier {

@@ -50,7 +50,13 @@ const HAPPY_WITH_PLACEHOLDERS: [&str; 4] = [
 ];
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tlog-vectors")
+    // scripts/test.sh sets EVIDENT_SHARED_DATA; by default the data sits beside the repository.
+    std::env::var_os("EVIDENT_SHARED_DATA")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+            PathBuf::from,
+        )
+        .join("tlog-vectors")
 }
 
 /// Every `.json` file under `dir`, recursively, sorted.

@@ -11,7 +11,6 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use evident_ledger::note::{Signer, Verifier};
 
 /// Why a key could not be made, read or written.
@@ -54,8 +53,6 @@ pub enum KeyError {
 /// The signing key of a log.
 pub struct LogKey {
     signer: Signer,
-    dsse: ed25519_dalek::SigningKey,
-    text: String,
 }
 
 impl fmt::Debug for LogKey {
@@ -75,39 +72,18 @@ impl LogKey {
             origin: "key name".into(),
             reason: e.to_string(),
         })?;
-        let text = signer.to_private_key_text();
         seed.fill(0);
-        Self::parse(&text, "new key")
+        Ok(Self { signer })
     }
 
     /// Parses the private key text (as written by [`LogKey::generate`]).
     pub fn parse(text: &str, origin: &str) -> Result<Self, KeyError> {
         let text = text.trim();
-        let invalid = |reason: String| KeyError::Invalid {
+        let signer = text.parse::<Signer>().map_err(|e| KeyError::Invalid {
             origin: origin.to_owned(),
-            reason,
-        };
-        let signer = text.parse::<Signer>().map_err(|e| invalid(e.to_string()))?;
-        // The same seed signs DSSE envelopes: `PRIVATE+KEY+<name>+<id>+<base64(0x01 ‖ seed)>`.
-        // The name and the key id hold no `+`; the base64 may.
-        let encoded = text.splitn(5, '+').nth(4).unwrap_or_default();
-        let mut raw = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|e| invalid(e.to_string()))?;
-        if raw.len() != 33 {
-            raw.fill(0);
-            return Err(invalid("the key is not 32 bytes".into()));
-        }
-        let mut seed = [0u8; 32];
-        seed.copy_from_slice(&raw[1..]);
-        raw.fill(0);
-        let dsse = ed25519_dalek::SigningKey::from_bytes(&seed);
-        seed.fill(0);
-        Ok(Self {
-            signer,
-            dsse,
-            text: text.to_owned(),
-        })
+            reason: e.to_string(),
+        })?;
+        Ok(Self { signer })
     }
 
     /// Reads a key file, refusing one that others can read.
@@ -159,7 +135,7 @@ impl LogKey {
             options.mode(0o600);
         }
         let mut file = options.open(path).map_err(io_err("create"))?;
-        file.write_all(format!("{}\n", self.text).as_bytes())
+        file.write_all(format!("{}\n", self.signer.to_private_key_text()).as_bytes())
             .map_err(io_err("write"))?;
         file.sync_all().map_err(io_err("sync"))?;
         Ok(())
@@ -187,6 +163,6 @@ impl LogKey {
 
     /// The Ed25519 key that signs DSSE envelopes.
     pub fn dsse_key(&self) -> &ed25519_dalek::SigningKey {
-        &self.dsse
+        self.signer.signing_key()
     }
 }

@@ -101,6 +101,14 @@ pub struct Store {
     rt: tokio::runtime::Runtime,
 }
 
+/// The checkpoint body of a signed note (a checkpoint has no blank line; the signatures follow
+/// the first one), not verified.
+pub(crate) fn parse_unverified(note: &str) -> Result<Checkpoint, StoreError> {
+    let body = note.split("\n\n").next().unwrap_or("");
+    Checkpoint::parse(&format!("{body}\n"))
+        .map_err(|e| StoreError::Corrupt(format!("log/checkpoint: {e}")))
+}
+
 /// Where the default signing key of a store lives.
 pub fn default_key_path(store: &Path) -> PathBuf {
     store.join("keys").join("signing.key")
@@ -155,6 +163,15 @@ impl Store {
     /// The latest checkpoint note, as stored (not verified).
     pub fn checkpoint_note(&self) -> Result<Option<String>, StoreError> {
         Ok(self.tiles.read_checkpoint()?)
+    }
+
+    /// The latest checkpoint's body, read without checking its signature (for reading the
+    /// log's size; anything that must be trusted uses [`Store::checkpoint`]).
+    pub fn checkpoint_unverified(&self) -> Result<Option<Checkpoint>, StoreError> {
+        let Some(note) = self.tiles.read_checkpoint()? else {
+            return Ok(None);
+        };
+        parse_unverified(&note).map(Some)
     }
 
     /// The latest checkpoint, verified with `verifier`; `None` for an empty log.

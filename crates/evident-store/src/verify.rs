@@ -79,9 +79,6 @@ fn problem(entry: Option<u64>, place: impl Into<String>, what: impl Into<String>
     }
 }
 
-/// Deleted blobs, by digest: (entry that deleted it, entries whose content it was).
-type Deletions = HashMap<String, Vec<(u64, Vec<u64>, i64)>>;
-
 /// Verifies the whole store against the trusted verifier key.
 pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
@@ -106,10 +103,7 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
                     format!("the checkpoint does not verify with the trusted key {verifier}: {e}"),
                 ));
                 // Go on with the unverified body, so the other problems are named too.
-                match checkpoint::Checkpoint::parse(&format!(
-                    "{}\n",
-                    note.split("\n\n").next().unwrap_or("")
-                )) {
+                match crate::store::parse_unverified(&note) {
                     Ok(cp) => cp,
                     Err(_) => return Ok(report),
                 }
@@ -196,7 +190,11 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
     }
 
     // Content.
-    let deletions = deletions(&with_content);
+    let deletions: Vec<(u64, &LogEntry)> = with_content
+        .iter()
+        .filter(|(_, e)| e.record.kind == EvidenceKind::Deletion)
+        .map(|(d, e)| (*d, e))
+        .collect();
     let blob_problems: Vec<Result<(u64, u64), Problem>> = with_content
         .par_iter()
         .map(|(seq, entry)| check_blobs(store, *seq, entry, &deletions))
@@ -434,39 +432,39 @@ fn check_entry(entry: &LogEntry) -> Result<(), String> {
     Ok(())
 }
 
-/// Blobs removed by deletion entries: digest → (deleting entry, its time).
-fn deletions(entries: &[(u64, LogEntry)]) -> Deletions {
-    let mut out = Deletions::new();
-    for (seq, entry) in entries {
-        if entry.record.kind != EvidenceKind::Deletion {
-            continue;
-        }
-        let Ok(statement) = Statement::from_payload(&entry.envelope.payload) else {
-            continue;
-        };
-        let at = timefmt::parse(&entry.record.recorded_at).map_or(0, jiff::Timestamp::as_second);
-        let targets: Vec<u64> = statement
-            .predicate
-            .get("entries")
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(serde_json::Value::as_u64).collect())
-            .unwrap_or_default();
-        if let Some(blobs) = statement.predicate.get("blobs").and_then(|v| v.as_array()) {
-            for digest in blobs.iter().filter_map(|v| v.as_str()) {
-                out.entry(digest.to_owned())
-                    .or_default()
-                    .push((*seq, targets.clone(), at));
-            }
-        }
+/// Whether `deletion` (entry `d`) is a deletion entry, later than entry `seq`, whose signed
+/// statement names that entry and the content `digest`.
+pub fn deletion_names(deletion: &LogEntry, d: u64, seq: u64, digest: &str) -> bool {
+    if deletion.record.kind != EvidenceKind::Deletion || d <= seq {
+        return false;
     }
-    out
+    let Ok(statement) = Statement::from_payload(&deletion.envelope.payload) else {
+        return false;
+    };
+    let names = |field: &str, wanted: &serde_json::Value| {
+        statement.predicate[field]
+            .as_array()
+            .is_some_and(|a| a.contains(wanted))
+    };
+    names("entries", &serde_json::json!(seq)) && names("blobs", &serde_json::json!(digest))
+}
+
+/// Whether `deletion` was recorded at or after the end of `entry`'s retention period.
+pub fn after_retention(deletion: &LogEntry, entry: &LogEntry) -> bool {
+    match (
+        timefmt::parse(&deletion.record.recorded_at),
+        timefmt::parse(&entry.record.retain_until),
+    ) {
+        (Ok(at), Ok(until)) => at >= until,
+        _ => false,
+    }
 }
 
 fn check_blobs(
     store: &Store,
     seq: u64,
     entry: &LogEntry,
-    deletions: &Deletions,
+    deletions: &[(u64, &LogEntry)],
 ) -> Result<(u64, u64), Problem> {
     let (mut verified, mut deleted) = (0, 0);
     for blob in &entry.record.blobs {
@@ -490,24 +488,18 @@ fn check_blobs(
                 ));
             }
             Err(BlobError::Missing(_)) => {
-                let retain = timefmt::parse(&entry.record.retain_until)
-                    .map_or(i64::MAX, jiff::Timestamp::as_second);
-                let candidates: Vec<&(u64, Vec<u64>, i64)> = deletions
-                    .get(&blob.sha256)
-                    .map(|v| {
-                        v.iter()
-                            .filter(|(by, targets, _)| *by > seq && targets.contains(&seq))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if candidates.iter().any(|(_, _, at)| *at >= retain) {
+                let mut by = deletions
+                    .iter()
+                    .filter(|(d, deletion)| deletion_names(deletion, *d, seq, &blob.sha256));
+                let first = by.clone().next();
+                if by.any(|(_, deletion)| after_retention(deletion, entry)) {
                     deleted += 1;
-                } else if let Some((by, ..)) = candidates.first() {
+                } else if let Some((d, _)) = first {
                     return Err(problem(
                         Some(seq),
                         place,
                         format!(
-                            "the blob was deleted by entry {by} before its retention period ended"
+                            "the blob was deleted by entry {d} before its retention period ended"
                         ),
                     ));
                 } else {

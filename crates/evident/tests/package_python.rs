@@ -555,8 +555,7 @@ fn a_package_of_more_than_ten_entries_verifies() {
 
 /// The unsigned files (manifest.json, index.json) and files no entry refers to, changed with
 /// the manifest hashes fixed up. Both verifiers check them against the signed entries and
-/// checkpoint, except the manifest's filter and a missing index row, which only the Python
-/// verifier checks.
+/// checkpoint, except the manifest's filter, which only the Python verifier checks.
 #[test]
 fn python_verifier_checks_the_unsigned_metadata() {
     let ledger = Ledger::new();

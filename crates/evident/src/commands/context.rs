@@ -154,18 +154,20 @@ pub fn project_config(explicit: Option<&Path>) -> Result<Config, Failure> {
 
 /// The commit checked out in the repository around `dir`.
 pub fn current_commit(dir: &Path) -> Result<String, Failure> {
-    let output = std::process::Command::new("git")
-        .args(["rev-parse", "--verify", "HEAD"])
-        .current_dir(dir)
-        .output()
-        .context("cannot run git to find the current commit; pass --subject")?;
-    if !output.status.success() {
-        fail!(
-            "cannot tell the current commit ({}); pass --subject git:<commit>, sha256:<digest> or env:<name>",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+    let head = gix::discover(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|repo| {
+            repo.head_id()
+                .map(|id| id.to_string())
+                .map_err(|e| e.to_string())
+        });
+    match head {
+        Ok(id) => Ok(id),
+        Err(e) => fail!(
+            "cannot tell the current commit of {} ({e}); pass --subject git:<commit>, sha256:<digest> or env:<name>",
+            dir.display()
+        ),
     }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// Normalises a subject given on the command line: a bare commit id becomes `git:<id>`.

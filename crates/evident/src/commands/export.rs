@@ -17,6 +17,7 @@ use evident_ledger::statement::Statement;
 use evident_ledger::tlog_proof::TlogProof;
 use evident_store::blob::{BlobStore as _, sha256_hex};
 use evident_store::timefmt;
+use evident_store::verify::{after_retention, deletion_names};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -96,7 +97,9 @@ pub fn export(
             let found = deletion_entries
                 .iter()
                 .rev()
-                .find(|(d, deletion)| deleted_after_retention(deletion, *d, *seq, &entry, digest))
+                .find(|(d, deletion)| {
+                    deletion_names(deletion, *d, *seq, digest) && after_retention(deletion, &entry)
+                })
                 .map(|(d, _)| *d);
             let Some(d) = found else {
                 fail!(
@@ -557,7 +560,8 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
                     .and_then(|d| parsed.get(d).map(|e| (*d, e)))
                 {
                     Some((d, deletion))
-                        if deleted_after_retention(deletion, d, *seq, entry, &blob.sha256) =>
+                        if deletion_names(deletion, d, *seq, &blob.sha256)
+                            && after_retention(deletion, entry) =>
                     {
                         blobs_deleted += 1;
                     }
@@ -668,37 +672,6 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
     } else {
         Outcome::Findings
     })
-}
-
-/// Whether `deletion` (entry `d`) removed `digest`, the content of entry `seq`, after the end of
-/// its retention period.
-fn deleted_after_retention(
-    deletion: &LogEntry,
-    d: u64,
-    seq: u64,
-    entry: &LogEntry,
-    digest: &str,
-) -> bool {
-    let Ok(statement) = Statement::from_payload(&deletion.envelope.payload) else {
-        return false;
-    };
-    let names = |field: &str, wanted: &Value| {
-        statement.predicate[field]
-            .as_array()
-            .is_some_and(|a| a.contains(wanted))
-    };
-    let after = match (
-        timefmt::parse(&deletion.record.recorded_at),
-        timefmt::parse(&entry.record.retain_until),
-    ) {
-        (Ok(at), Ok(until)) => at >= until,
-        _ => false,
-    };
-    deletion.record.kind == evident_ledger::record::EvidenceKind::Deletion
-        && d > seq
-        && after
-        && names("entries", &json!(seq))
-        && names("blobs", &json!(digest))
 }
 
 fn check_entry(

@@ -21,7 +21,11 @@ pub fn fixtures() -> PathBuf {
 
 /// The shared test data folder beside the repository.
 pub fn shared_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+    // scripts/test.sh sets EVIDENT_SHARED_DATA; by default the data sits beside the repository.
+    std::env::var_os("EVIDENT_SHARED_DATA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        PathBuf::from,
+    )
 }
 
 /// git in `dir`, isolated from the user's configuration, with a fixed identity.
