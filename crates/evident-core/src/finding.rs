@@ -65,6 +65,8 @@ pub enum SuppressionKind {
     IgnoreFile,
     /// An allowlist in the scanner configuration.
     Allowlist,
+    /// Suppressed in the tool that produced the finding (e.g. a SARIF `suppressions` entry).
+    Tool,
 }
 
 /// A finding that was seen but suppressed, and why. Suppressions are reported, never hidden.

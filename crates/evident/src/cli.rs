@@ -65,6 +65,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Verify an auditor package offline.
     VerifyPackage(VerifyPackageArgs),
+    /// Check files against Rego policies (Conftest-compatible) and run policy tests.
+    #[command(subcommand)]
+    Policy(crate::commands::policy::PolicyCommand),
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod export;
 mod init;
 mod keys;
 mod ledger;
+pub mod policy;
 mod record;
 mod rules;
 mod scan;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
             export::export(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
         }
         Command::VerifyPackage(args) => export::verify_package(&args),
+        Command::Policy(command) => policy::run(&command),
     }
 }
 

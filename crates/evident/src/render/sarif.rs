@@ -149,7 +149,9 @@ pub fn render(report: &ScanReport) -> serde_json::Result<String> {
             if let Some(s) = &f.suppressed {
                 let kind = match s.kind {
                     SuppressionKind::Inline => "inSource",
-                    SuppressionKind::IgnoreFile | SuppressionKind::Allowlist => "external",
+                    SuppressionKind::IgnoreFile
+                    | SuppressionKind::Allowlist
+                    | SuppressionKind::Tool => "external",
                 };
                 result["suppressions"] = json!([{ "kind": kind, "status": "accepted", "justification": s.reason }]);
             }

@@ -1,0 +1,1 @@
+//! Inputs for Rego policies, parsed the way Conftest parses them.

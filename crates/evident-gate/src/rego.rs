@@ -1,0 +1,1 @@
+//! Rego policies, evaluated with regorus.

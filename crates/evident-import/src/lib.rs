@@ -1,0 +1,1 @@
+//! Importers: other tools' findings as evident findings.
