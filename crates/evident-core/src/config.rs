@@ -1,11 +1,15 @@
 //! `evident.toml`: the project's configuration. Unknown keys are errors, reported with the
 //! line and column they are on.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::Severity;
+use crate::environments::{
+    Environment, GateSection, ImportSection, REQUIREMENTS, Rollout, Tighten, parse_duration,
+};
 
 /// The file name looked for at the project root.
 pub const FILE_NAME: &str = "evident.toml";
@@ -22,6 +26,78 @@ pub struct Config {
     pub secrets: Secrets,
     #[serde(default)]
     pub ledger: Ledger,
+    /// `[environments.NAME]`, in file order of their names.
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+    /// `[[tighten]]`
+    #[serde(default)]
+    pub tighten: Vec<Tighten>,
+    /// `[[rollout]]`
+    #[serde(default)]
+    pub rollout: Vec<Rollout>,
+    #[serde(default)]
+    pub gate: GateSection,
+    #[serde(default)]
+    pub import: ImportSection,
+    /// Where the configuration came from, to cite its lines.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// The file a configuration was read from: its name, digest and line starts.
+#[derive(Debug, Clone, Default)]
+pub struct Source {
+    /// The file name as given (empty for the built-in default).
+    pub origin: String,
+    /// SHA-256 (hex) of the exact bytes (empty for the built-in default).
+    pub sha256: String,
+    line_starts: Vec<usize>,
+    /// Offsets of array-of-tables headers (`[[rollout]]`), in order, for diagnostics.
+    headers: BTreeMap<String, Vec<usize>>,
+}
+
+impl Source {
+    fn new(origin: &str, text: &str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut headers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &start in &line_starts {
+            let line = text[start..].lines().next().unwrap_or("").trim_start();
+            let indent = text[start..].len() - text[start..].trim_start().len();
+            let header = if let Some(rest) = line.strip_prefix("[[") {
+                rest.split("]]").next().map(|n| format!("[[{}]]", n.trim()))
+            } else if let Some(rest) = line.strip_prefix('[') {
+                rest.split(']').next().map(|n| format!("[{}]", n.trim()))
+            } else {
+                None
+            };
+            if let Some(header) = header {
+                headers.entry(header).or_default().push(start + indent);
+            }
+        }
+        Source {
+            origin: origin.to_owned(),
+            sha256: crate::sha256_hex(text.as_bytes()),
+            line_starts,
+            headers,
+        }
+    }
+
+    /// The 1-based line of the `n`th table header `header` (e.g. `[environments.prod]`).
+    pub fn header_line(&self, header: &str, n: usize) -> Option<usize> {
+        self.headers
+            .get(header)
+            .and_then(|offsets| offsets.get(n))
+            .map(|&offset| self.line_of(offset))
+    }
+
+    /// The 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i.max(1),
+        }
+    }
 }
 
 /// `[ledger]`
@@ -50,7 +126,7 @@ pub struct Project {
 }
 
 /// Data classification of the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Classification {
     Public,
@@ -95,10 +171,11 @@ pub enum ConfigError {
 impl Config {
     /// Parses configuration text; `origin` names the file in errors.
     pub fn parse(origin: &str, text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: origin.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+        config.source = Source::new(origin, text);
         config.validate(origin)?;
         Ok(config)
     }
@@ -120,7 +197,125 @@ impl Config {
                 message: "[ledger] retention_years = 0: records must be kept at least one year (the default is 7)".into(),
             });
         }
+        self.validate_gate()
+            .map_err(|(offset, message)| ConfigError::Invalid {
+                path: format!("{origin}:{}", self.source.line_of(offset)),
+                message,
+            })
+    }
+
+    /// Checks the gate sections; an error carries the byte offset it is about.
+    fn validate_gate(&self) -> Result<(), (usize, String)> {
+        let check_requirements = |list: &toml::Spanned<Vec<String>>, at: &str| {
+            for name in list.get_ref() {
+                if !REQUIREMENTS.contains(&name.as_str()) {
+                    return Err((
+                        list.span().start,
+                        format!(
+                            "{at}: `{name}` is not evidence evident knows; use one of: {}",
+                            REQUIREMENTS.join(", ")
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let check_duration = |d: &toml::Spanned<String>, at: &str| {
+            parse_duration(d.get_ref())
+                .map(|_| ())
+                .map_err(|e| (d.span().start, format!("{at}.break_glass_max: {e}")))
+        };
+        let check_envs = |list: &Option<Vec<String>>, offset: usize, at: &str| {
+            for name in list.iter().flatten() {
+                if !self.environments.contains_key(name) {
+                    return Err((
+                        offset,
+                        format!(
+                            "{at}: environment `{name}` is not defined; defined: {}",
+                            self.environment_names()
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        for (name, env) in &self.environments {
+            let at = format!("[environments.{name}]");
+            if let Some(list) = &env.require {
+                check_requirements(list, &format!("{at} require"))?;
+            }
+            if let Some(d) = &env.break_glass_max {
+                check_duration(d, &at)?;
+            }
+        }
+        for (i, t) in self.tighten.iter().enumerate() {
+            let at = format!("[[tighten]] #{}", i + 1);
+            let when = t.when.get_ref();
+            if when.tier.is_none() && when.classification.is_none() {
+                return Err((
+                    t.when.span().start,
+                    format!("{at} when: name a `tier` and/or a `classification`"),
+                ));
+            }
+            if let Some(tier) = when.tier
+                && !(1..=3).contains(&tier)
+            {
+                return Err((
+                    t.when.span().start,
+                    format!("{at} when.tier = {tier}: a risk tier is 1, 2 or 3"),
+                ));
+            }
+            check_envs(&t.environments, t.when.span().start, &at)?;
+            if let Some(list) = &t.require {
+                check_requirements(list, &format!("{at} require"))?;
+            }
+            if let Some(d) = &t.break_glass_max {
+                check_duration(d, &at)?;
+            }
+        }
+        for (i, r) in self.rollout.iter().enumerate() {
+            let at = format!("[[rollout]] #{}", i + 1);
+            let offset = self.offset_of_nth("[[rollout]]", i);
+            if r.check.is_some() == r.policy.is_some() {
+                return Err((
+                    offset,
+                    format!("{at}: name exactly one of `check` or `policy`"),
+                ));
+            }
+            if let Some(until) = &r.until
+                && until.parse::<jiff::civil::Date>().is_err()
+            {
+                return Err((
+                    offset,
+                    format!("{at} until = \"{until}\": use a date, e.g. \"2027-01-31\""),
+                ));
+            }
+            check_envs(&r.environments, offset, &at)?;
+        }
         Ok(())
+    }
+
+    /// The byte offset of the `n`th occurrence of a table header, for tables without a
+    /// spanned field of their own.
+    fn offset_of_nth(&self, header: &str, n: usize) -> usize {
+        self.source
+            .headers
+            .get(header)
+            .and_then(|offsets| offsets.get(n).copied())
+            .unwrap_or(0)
+    }
+
+    /// The names of the configured environments, for messages.
+    pub fn environment_names(&self) -> String {
+        if self.environments.is_empty() {
+            "none".to_owned()
+        } else {
+            self.environments
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
     }
 
     /// Loads `path`.
@@ -174,5 +369,56 @@ mod tests {
                 .to_string()
                 .contains("tier = 7")
         );
+    }
+
+    #[test]
+    fn gate_sections_are_validated_with_lines() {
+        let cases = [
+            (
+                "[environments.prod]\nmode = \"block\"\nrequire = [\"secrets\", \"sats\"]\n",
+                "evident.toml:3",
+                "`sats` is not evidence",
+            ),
+            (
+                "[environments.prod]\nmode = \"block\"\nbreak_glass_max = \"4 hours\"\n",
+                "evident.toml:3",
+                "not a duration",
+            ),
+            (
+                "[environments.prod]\nmode = \"block\"\n\n[[tighten]]\nwhen = { tier = 1 }\nenvironments = [\"production\"]\n",
+                "evident.toml:5",
+                "`production` is not defined",
+            ),
+            (
+                "[environments.prod]\nmode = \"block\"\n\n[[rollout]]\ncheck = \"jwt\"\npolicy = \"x\"\nmode = \"monitor\"\n",
+                "evident.toml:4",
+                "exactly one of",
+            ),
+            (
+                "[environments.prod]\nmode = \"block\"\n\n[[rollout]]\ncheck = \"jwt\"\nmode = \"monitor\"\nuntil = \"soon\"\n",
+                "evident.toml:4",
+                "use a date",
+            ),
+            ("[environments.prod]\nmode = \"stop\"\n", "line 2", "stop"),
+            (
+                "[environments.prod]\nmode = \"block\"\nblock_on = \"hgih\"\n",
+                "line 3",
+                "hgih",
+            ),
+        ];
+        for (text, at, what) in cases {
+            let err = Config::parse("evident.toml", text).unwrap_err().to_string();
+            assert!(err.contains(at) && err.contains(what), "{text}\n→ {err}");
+        }
+    }
+
+    #[test]
+    fn the_source_knows_its_lines_and_digest() {
+        let text = "[project]\nname = \"x\"\n\n[environments.dev]\nmode = \"warn\"\n";
+        let c = Config::parse("evident.toml", text).unwrap();
+        assert_eq!(c.source.header_line("[environments.dev]", 0), Some(4));
+        assert_eq!(c.source.line_of(0), 1);
+        assert_eq!(c.source.line_of(text.len()), 6);
+        assert_eq!(c.source.sha256, crate::sha256_hex(text.as_bytes()));
     }
 }

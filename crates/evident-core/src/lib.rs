@@ -7,6 +7,7 @@
 mod check;
 mod clock;
 pub mod config;
+pub mod environments;
 mod finding;
 mod report;
 mod severity;

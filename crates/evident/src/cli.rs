@@ -65,9 +65,209 @@ pub enum Command {
     Export(ExportArgs),
     /// Verify an auditor package offline.
     VerifyPackage(VerifyPackageArgs),
+    /// Decide whether a commit may go to an environment, explain why, and record the decision.
+    ///
+    /// Examples:
+    ///   evident gate --env dev                       # the current commit, warn-only
+    ///   evident gate --env prod --format markdown    # for a pull-request comment
+    ///   evident gate --env prod --break-glass --reason "INC-42 outage" --approver lead@example.com
+    ///
+    /// Exit codes: 0 pass, 1 block, 2 error.
+    #[command(verbatim_doc_comment)]
+    Gate(GateArgs),
+    /// Grant, list, show and revoke exceptions: time-boxed, approved risk acceptance.
+    #[command(subcommand)]
+    Exception(ExceptionCommand),
+    /// Import another tool's SARIF 2.1.0 (Semgrep, CodeQL, Trivy, Checkov, ZAP, …) as findings
+    /// for the current commit, recorded as evidence.
+    ///
+    /// Examples:
+    ///   semgrep --sarif -o semgrep.sarif && evident import semgrep.sarif
+    ///   evident import zap.sarif --category dast
+    #[command(verbatim_doc_comment)]
+    Import(ImportArgs),
     /// Check files against Rego policies (Conftest-compatible) and run policy tests.
     #[command(subcommand)]
     Policy(crate::commands::policy::PolicyCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The environment (an `[environments.NAME]` table in evident.toml).
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+
+    /// What goes there: git:<commit>, sha256:<digest> [default: the current commit].
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<String>,
+
+    #[arg(long, short = 'f', value_enum, default_value_t = GateFormat::Human)]
+    pub format: GateFormat,
+
+    /// Write the decision to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Decide without recording the decision (a preview; CI should record).
+    #[arg(long)]
+    pub no_record: bool,
+
+    /// Let a blocked gate pass for a bounded time (at most the environment's
+    /// `break_glass_max`); recorded loudly.
+    #[arg(long, requires_all = ["reason", "approver"])]
+    pub break_glass: bool,
+
+    /// Why the break-glass is needed (an incident, a ticket).
+    #[arg(long, value_name = "TEXT", requires = "break_glass")]
+    pub reason: Option<String>,
+
+    /// Who approved the break-glass (not the requester).
+    #[arg(long, value_name = "WHO", requires = "break_glass")]
+    pub approver: Option<String>,
+
+    /// How long the break-glass lasts (`2h`, `30m`) [default: the environment's maximum].
+    #[arg(long, value_name = "DURATION", requires = "break_glass")]
+    pub duration: Option<String>,
+
+    /// Who runs the gate [default: $GITHUB_ACTOR, $GITLAB_USER_LOGIN or $USER].
+    #[arg(long, value_name = "WHO")]
+    pub actor: Option<String>,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
+
+    #[command(flatten)]
+    pub vkey: VkeyArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GateFormat {
+    /// Readable text, coloured on a terminal.
+    Human,
+    /// The decision contract for CI scripts (docs/gate.md).
+    Json,
+    /// SARIF 2.1.0: one result per reason.
+    Sarif,
+    /// JUnit XML: one test case per requirement and reason.
+    Junit,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
+pub enum ExceptionCommand {
+    /// Grant an exception (recorded in the ledger).
+    ///
+    /// Example:
+    ///   evident exception add --check aws-access-key-id --path 'tests/fixtures/**' \
+    ///     --reason false-positive --owner alice@example.com --approver sec@example.com \
+    ///     --expires 2027-01-31 --ticket SEC-123
+    #[command(verbatim_doc_comment)]
+    Add(ExceptionAddArgs),
+    /// List exceptions (active ones unless --all).
+    List {
+        /// Include expired and revoked exceptions.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+        #[command(flatten)]
+        vkey: VkeyArgs,
+    },
+    /// Show one exception.
+    Show {
+        /// The exception id (the entry of its grant).
+        #[arg(value_name = "ID")]
+        id: u64,
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+        #[command(flatten)]
+        vkey: VkeyArgs,
+    },
+    /// Revoke an exception before it expires (recorded in the ledger).
+    Revoke {
+        /// The exception id.
+        #[arg(value_name = "ID")]
+        id: u64,
+        /// Why.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Who revokes it [default: the CI user or $USER].
+        #[arg(long, value_name = "WHO")]
+        actor: Option<String>,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[command(flatten)]
+        vkey: VkeyArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExceptionAddArgs {
+    /// The check id (`evident checks`), or `policy:<package>` for a gate policy.
+    #[arg(long, value_name = "ID")]
+    pub check: String,
+    /// Only findings whose path matches this glob.
+    #[arg(long, value_name = "GLOB")]
+    pub path: Option<String>,
+    /// Only the finding with this fingerprint.
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub fingerprint: Option<String>,
+    /// Only findings about this resource address.
+    #[arg(long, value_name = "RESOURCE")]
+    pub resource: Option<String>,
+    /// Only in this environment (repeatable) [default: every environment].
+    #[arg(long = "env", value_name = "ENV")]
+    pub environments: Vec<String>,
+    /// Reason code: false-positive, risk-accepted, compensating-control, not-applicable,
+    /// remediation-planned.
+    #[arg(long, value_name = "CODE")]
+    pub reason: String,
+    /// Free text explaining the decision.
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// The risk owner (e-mail).
+    #[arg(long, value_name = "EMAIL")]
+    pub owner: String,
+    /// Who approved it (e-mail; not the requester).
+    #[arg(long, value_name = "EMAIL")]
+    pub approver: String,
+    /// When it stops applying (YYYY-MM-DD means the end of that day, UTC; or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub expires: String,
+    /// A ticket or risk-register link.
+    #[arg(long, value_name = "REF")]
+    pub ticket: Option<String>,
+    /// Who requests it [default: the CI user or $USER].
+    #[arg(long, value_name = "WHO")]
+    pub actor: Option<String>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The SARIF 2.1.0 file (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The category of every run: sast, dast, sca, iac, secrets, container [default: by tool,
+    /// or `[import.tools]` in evident.toml].
+    #[arg(long, value_name = "CATEGORY")]
+    pub category: Option<String>,
+    /// The tool's name, for SARIF whose `tool.driver.name` is empty or generic; it then picks
+    /// the category and prefixes the check ids.
+    #[arg(long, value_name = "NAME")]
+    pub tool_name: Option<String>,
+    /// What the findings are about [default: the current commit].
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<String>,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]

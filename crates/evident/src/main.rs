@@ -28,11 +28,39 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Failure(pub anyhow::Error);
 
-impl<E: Into<anyhow::Error>> From<E> for Failure {
-    fn from(e: E) -> Self {
-        Failure(e.into())
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure(e)
     }
 }
+
+/// The errors `?` turns into a [`Failure`]. A blanket `impl<E: Into<anyhow::Error>>` would be
+/// simpler, but a dependency's impl over a projected type makes it incoherent.
+macro_rules! failure_from {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Failure(e.into())
+            }
+        })*
+    };
+}
+
+failure_from!(
+    std::io::Error,
+    std::string::FromUtf8Error,
+    serde_json::Error,
+    evident_core::ConfigError,
+    evident_gate::GateError,
+    evident_gate::conftest::InputError,
+    evident_gate::rego::RegoError,
+    evident_import::ImportError,
+    evident_secrets::RuleError,
+    evident_secrets::ScannerError,
+    evident_store::StoreError,
+    evident_store::blob::BlobError,
+    evident_store::keys::KeyError,
+);
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {

@@ -674,7 +674,7 @@ pub fn verify_package(args: &VerifyPackageArgs) -> Result<Outcome, Failure> {
     })
 }
 
-fn check_entry(
+pub(crate) fn check_entry(
     entry: &LogEntry,
     key_id: &str,
     key: &ed25519_dalek::VerifyingKey,

@@ -3,7 +3,11 @@
 mod checks;
 mod context;
 mod controls;
+mod exception;
 mod export;
+mod gate;
+mod gate_render;
+mod import;
 mod init;
 mod keys;
 mod ledger;
@@ -11,6 +15,7 @@ pub mod policy;
 mod record;
 mod rules;
 mod scan;
+mod verified;
 
 use crate::cli::{Cli, Command, RulesCommand, ScanCommand};
 use crate::{Failure, Outcome};
@@ -39,6 +44,17 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
         }
         Command::VerifyPackage(args) => export::verify_package(&args),
         Command::Policy(command) => policy::run(&command),
+        Command::Gate(args) => {
+            gate::run(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
+        Command::Exception(command) => exception::run(
+            cli.store.as_deref(),
+            cli.evident_config.as_deref(),
+            &command,
+        ),
+        Command::Import(args) => {
+            import::run(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
     }
 }
 

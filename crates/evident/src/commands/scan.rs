@@ -114,8 +114,7 @@ pub fn secrets(
     )
 }
 
-/// Records a scan report in the ledger as evidence for the current commit: an in-toto
-/// test-result statement (passed / warned / failed checks) with the JSON report as content.
+/// Records a scan report in the ledger as evidence for the current commit.
 fn record_scan(
     store: Option<&Path>,
     key: &crate::cli::KeyArgs,
@@ -124,13 +123,53 @@ fn record_scan(
     dir: &Path,
     config: &Config,
 ) -> Result<(), Failure> {
+    let commit = super::context::current_commit(dir)?;
+    let recorded = RecordedScan {
+        subject: format!("git:{commit}"),
+        category: report.scanner.clone(),
+        tool: format!("evident {}", report.scanner),
+        tool_uri: format!("https://evident.dev/scanners/{}", report.scanner),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        controls: evident_secrets::rules::DEFAULT_CONTROLS
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect(),
+        annotations: serde_json::Map::new(),
+    };
+    let seq = record_report(store, key, report, threshold, config, &recorded)?;
+    eprintln!("recorded the scan as evidence entry {seq} for commit {commit}");
+    Ok(())
+}
+
+/// What a recorded scan is about and who produced it.
+pub struct RecordedScan {
+    pub subject: String,
+    /// `secrets`, `sast`, `sca`, `iac`, `dast`, `container`, `pipeline`.
+    pub category: String,
+    pub tool: String,
+    pub tool_uri: String,
+    pub tool_version: String,
+    pub controls: Vec<String>,
+    /// Extra annotations of the test-result configuration (e.g. the imported file's digest).
+    pub annotations: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Records a scan report as an in-toto test-result statement (passed / warned / failed
+/// checks) with the JSON report as content; returns the entry.
+pub fn record_report(
+    store: Option<&Path>,
+    key: &crate::cli::KeyArgs,
+    report: &ScanReport,
+    threshold: Severity,
+    config: &Config,
+    scan: &RecordedScan,
+) -> Result<u64, Failure> {
     use std::collections::{BTreeMap, BTreeSet};
 
     use evident_ledger::record::{BlobRef, EvidenceKind};
     use evident_ledger::statement::predicate_type;
     use serde_json::json;
 
-    let commit = super::context::current_commit(dir)?;
     let mut failed = BTreeSet::new();
     let mut warned = BTreeSet::new();
     for f in report.active() {
@@ -157,15 +196,15 @@ fn record_scan(
             color: false,
         },
     )?;
+    let mut annotations = serde_json::Map::new();
+    annotations.insert("version".into(), json!(scan.tool_version));
+    annotations.insert("failOn".into(), json!(threshold.to_string()));
+    annotations.extend(scan.annotations.clone());
     let mut predicate = serde_json::Map::new();
     predicate.insert("result".into(), json!(result));
     predicate.insert(
         "configuration".into(),
-        json!([{
-            "name": format!("evident scan {}", report.scanner),
-            "uri": format!("https://evident.dev/scanners/{}", report.scanner),
-            "annotations": { "version": env!("CARGO_PKG_VERSION"), "failOn": threshold.to_string() }
-        }]),
+        json!([{ "name": scan.tool, "uri": scan.tool_uri, "annotations": annotations }]),
     );
     predicate.insert("passedTests".into(), json!([]));
     predicate.insert("warnedTests".into(), json!(warned));
@@ -173,15 +212,16 @@ fn record_scan(
     let now = super::context::now();
     let draft = super::record::Draft {
         kind: EvidenceKind::Scan,
-        subject: format!("git:{commit}"),
-        controls: evident_secrets::rules::DEFAULT_CONTROLS
-            .iter()
-            .map(|c| (*c).to_owned())
-            .collect(),
+        subject: scan.subject.clone(),
+        controls: scan.controls.clone(),
         actor: super::context::actor(None),
         now,
         retain_until: super::context::retain_until(None, config, now)?,
-        labels: BTreeMap::from([("scanner".to_owned(), report.scanner.clone())]),
+        labels: BTreeMap::from([
+            ("scanner".to_owned(), report.scanner.clone()),
+            ("category".to_owned(), scan.category.clone()),
+            ("tool".to_owned(), scan.tool.clone()),
+        ]),
         predicate_type: predicate_type::TEST_RESULT_V0_1.to_owned(),
         predicate,
         content: vec![(
@@ -189,14 +229,13 @@ fn record_scan(
                 sha256: String::new(),
                 size: 0,
                 media_type: "application/json".into(),
-                name: Some(format!("{}-report.json", report.scanner)),
+                name: Some(format!("{}-report.json", scan.category)),
             },
             json_report.into_bytes(),
         )],
     };
     let (seq, _) = super::record::append(store, key, draft.build()?)?;
-    eprintln!("recorded the scan as evidence entry {seq} for commit {commit}");
-    Ok(())
+    Ok(seq)
 }
 
 /// Renders `report` and maps it to the exit-code contract.

@@ -1,1 +1,0 @@
-//! Inputs for Rego policies, parsed the way Conftest parses them.

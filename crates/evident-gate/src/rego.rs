@@ -1,1 +1,0 @@
-//! Rego policies, evaluated with regorus.
