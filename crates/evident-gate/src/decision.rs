@@ -83,6 +83,33 @@ pub struct Reason {
     pub exception: Option<u64>,
 }
 
+impl Reason {
+    /// A reason without a location, check or entry; set those fields as needed.
+    pub fn new(
+        kind: ReasonKind,
+        controls: Vec<String>,
+        reason: String,
+        fix: String,
+        because: Because,
+    ) -> Self {
+        Reason {
+            kind,
+            check: None,
+            severity: None,
+            controls,
+            reason,
+            fix,
+            because,
+            path: None,
+            line: None,
+            resource: None,
+            fingerprint: None,
+            entry: None,
+            exception: None,
+        }
+    }
+}
+
 /// A control's standing for this decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -374,47 +401,36 @@ impl Gate<'_> {
                 .collect();
             let (status, entry) = match requirement::find(name, self.scans, self.records) {
                 Satisfied::Scan(s) if s.errors > 0 => {
+                    let reason = format!(
+                        "the {name} scan (entry {}) could not read {} input(s): incomplete evidence does not count",
+                        s.entry, s.errors
+                    );
+                    let fix = format!(
+                        "fix what the scan could not read and record it again; {}",
+                        requirement::how_to_fix(name, self.subject)
+                    );
                     would_block.push(Reason {
-                        kind: ReasonKind::IncompleteEvidence,
-                        check: None,
-                        severity: None,
-                        controls: controls.clone(),
-                        reason: format!(
-                            "the {name} scan (entry {}) could not read {} input(s): incomplete evidence does not count",
-                            s.entry, s.errors
-                        ),
-                        fix: format!(
-                            "fix what the scan could not read and record it again; {}",
-                            requirement::how_to_fix(name, self.subject)
-                        ),
-                        because: req.because.clone(),
-                        path: None,
-                        line: None,
-                        resource: None,
-                        fingerprint: None,
                         entry: Some(s.entry),
-                        exception: None,
+                        ..Reason::new(
+                            ReasonKind::IncompleteEvidence,
+                            controls.clone(),
+                            reason,
+                            fix,
+                            req.because.clone(),
+                        )
                     });
                     ("incomplete", Some(s.entry))
                 }
                 Satisfied::Scan(s) => ("present", Some(s.entry)),
                 Satisfied::Record(r) => ("present", Some(r.entry)),
                 Satisfied::Missing => {
-                    would_block.push(Reason {
-                        kind: ReasonKind::MissingEvidence,
-                        check: None,
-                        severity: None,
-                        controls: controls.clone(),
-                        reason: format!("no {name} evidence is recorded for {}", self.subject),
-                        fix: requirement::how_to_fix(name, self.subject),
-                        because: req.because.clone(),
-                        path: None,
-                        line: None,
-                        resource: None,
-                        fingerprint: None,
-                        entry: None,
-                        exception: None,
-                    });
+                    would_block.push(Reason::new(
+                        ReasonKind::MissingEvidence,
+                        controls.clone(),
+                        format!("no {name} evidence is recorded for {}", self.subject),
+                        requirement::how_to_fix(name, self.subject),
+                        req.because.clone(),
+                    ));
                     ("missing", None)
                 }
             };
@@ -432,32 +448,24 @@ impl Gate<'_> {
         inputs.extend(approvers.iter().map(|a| a.entry));
         let required = policy.approvals.value;
         if (approvers.len() as u64) < u64::from(required) {
-            would_block.push(Reason {
-                kind: ReasonKind::Approval,
-                check: None,
-                severity: None,
-                controls: requirement::controls("approval")
+            would_block.push(Reason::new(
+                ReasonKind::Approval,
+                requirement::controls("approval")
                     .iter()
                     .map(|c| (*c).to_owned())
                     .collect(),
-                reason: format!(
+                format!(
                     "{} approval(s) recorded for {} in `{}`, {required} required",
                     approvers.len(),
                     self.subject,
                     self.environment
                 ),
-                fix: format!(
+                format!(
                     "a reviewer records an approval: `evident record --kind approval --subject {} --label environment={} --actor <reviewer> --reason \"…\"`",
                     self.subject, self.environment
                 ),
-                because: policy.approvals.because.clone(),
-                path: None,
-                line: None,
-                resource: None,
-                fingerprint: None,
-                entry: None,
-                exception: None,
-            });
+                policy.approvals.because.clone(),
+            ));
         }
 
         // Findings.

@@ -1,0 +1,1 @@
+//! The local OSV advisory database: import, status, exact matching.
