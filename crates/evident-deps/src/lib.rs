@@ -8,6 +8,7 @@
 //! - [`osv`]: the local OSV advisory database, import and exact matching.
 //! - [`sbom`]: CycloneDX 1.6 and SPDX 2.3 JSON; licence expressions and policy.
 
+pub mod checks;
 pub mod image;
 pub mod lockfile;
 pub mod model;

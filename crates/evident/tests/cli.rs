@@ -216,19 +216,21 @@ fn a_closed_pipe_is_not_an_error() {
 
 #[test]
 fn the_checks_reference_is_up_to_date() {
-    let home = tempfile::tempdir().unwrap();
-    let out = evident(home.path())
-        .args(["checks", "--scanner", "secrets", "--format", "markdown"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let page =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/checks/secrets.md");
-    let committed = std::fs::read_to_string(&page).unwrap_or_default();
-    assert!(
-        committed == String::from_utf8(out).unwrap(),
-        "docs/checks/secrets.md is stale: regenerate it with\n  cargo run -p evident -- checks --scanner secrets --format markdown > docs/checks/secrets.md"
-    );
+    for scanner in ["secrets", "sca"] {
+        let home = tempfile::tempdir().unwrap();
+        let out = evident(home.path())
+            .args(["checks", "--scanner", scanner, "--format", "markdown"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../docs/checks/{scanner}.md"));
+        let committed = std::fs::read_to_string(&page).unwrap_or_default();
+        assert!(
+            committed == String::from_utf8(out).unwrap(),
+            "docs/checks/{scanner}.md is stale: regenerate it with\n  cargo run -p evident -- checks --scanner {scanner} --format markdown > docs/checks/{scanner}.md"
+        );
+    }
 }
