@@ -12,9 +12,11 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 # Pinned versions of the validators the tests drive (cryptography: Ed25519 for the independent
-# auditor-package verifier, scripts/verify_package.py).
+# auditor-package verifier, scripts/verify_package.py; cyclonedx-python-lib and spdx-tools: the
+# official validators of the SBOMs).
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  'jsonschema==4.26.0' 'pre-commit==4.7.0' 'cryptography==50.0.2'
+  'jsonschema==4.26.0' 'pre-commit==4.7.0' 'cryptography==50.0.2' \
+  'cyclonedx-python-lib[json-validation]==11.12.0' 'spdx-tools==0.8.5'
 
 # The shared test data (official schemas, Merkle proof vectors) sits beside the repository; a
 # clone made elsewhere on this machine finds it at /work/shared.

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use crate::Severity;
 use crate::environments::{
-    Environment, GateSection, ImportSection, REQUIREMENTS, Rollout, Tighten, parse_duration,
+    DepsSection, Environment, GateSection, ImportSection, REQUIREMENTS, Rollout, Tighten,
+    parse_duration,
 };
 
 /// The file name looked for at the project root.
@@ -39,6 +40,8 @@ pub struct Config {
     pub gate: GateSection,
     #[serde(default)]
     pub import: ImportSection,
+    #[serde(default)]
+    pub deps: DepsSection,
     /// Where the configuration came from, to cite its lines.
     #[serde(skip)]
     pub source: Source,

@@ -157,6 +157,25 @@ pub struct ImportSection {
     pub tools: BTreeMap<String, String>,
 }
 
+/// `[deps]`: the dependency scanner.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepsSection {
+    /// The local OSV database (default: `<store>/osv.sqlite`).
+    pub db: Option<PathBuf>,
+    /// Where `evident db update` downloads `<ecosystem>/all.zip` from.
+    pub osv_base_url: Option<String>,
+    /// Ecosystems `evident db update` downloads (OSV names: `PyPI`, `npm`, `crates.io`, …).
+    #[serde(default)]
+    pub ecosystems: Vec<String>,
+    /// SPDX licence ids that must not ship (e.g. `AGPL-3.0-only`).
+    #[serde(default)]
+    pub deny_licenses: Vec<String>,
+    /// When set, only these SPDX licence ids may ship.
+    #[serde(default)]
+    pub allow_licenses: Vec<String>,
+}
+
 /// Parses a duration such as `4h`, `90m`, `1h30m`, `45s` or `2d`.
 pub fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     let bad = || {

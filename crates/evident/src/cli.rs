@@ -86,6 +86,17 @@ pub enum Command {
     ///   evident import zap.sarif --category dast
     #[command(verbatim_doc_comment)]
     Import(ImportArgs),
+    /// Write the SBOM of a project or an image: CycloneDX 1.6 or SPDX 2.3 JSON.
+    ///
+    /// Examples:
+    ///   evident sbom -o sbom.cdx.json
+    ///   evident sbom --format spdx app.tar -o app.spdx.json
+    ///   evident sbom --record                  # also evidence for the current commit
+    #[command(verbatim_doc_comment)]
+    Sbom(SbomArgs),
+    /// The local OSV advisory database that `scan deps` matches against (offline).
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Check files against Rego policies (Conftest-compatible) and run policy tests.
     #[command(subcommand)]
     Policy(crate::commands::policy::PolicyCommand),
@@ -485,6 +496,105 @@ pub enum ScanCommand {
     ///   cat file | evident scan secrets --stdin
     #[command(verbatim_doc_comment)]
     Secrets(SecretsArgs),
+    /// Find known-vulnerable and licence-denied dependencies in lockfiles or an image, offline.
+    ///
+    /// Examples:
+    ///   evident db import ./osv/PyPI.zip        # once: load advisories (or `evident db update`)
+    ///   evident scan deps                       # every lockfile under the current directory
+    ///   evident scan deps app.tar               # OS and language packages of an image tarball
+    ///   evident scan deps --format cyclonedx    # the SBOM with its vulnerabilities section
+    #[command(verbatim_doc_comment)]
+    Deps(DepsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The OSV database file [default: `[deps] db` in evident.toml, else `<store>/osv.sqlite`].
+    #[arg(long, value_name = "FILE", env = "EVIDENT_OSV_DB")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Load OSV advisories from a directory of records or a zip (as osv.dev publishes them).
+    Import {
+        /// A directory (JSON/YAML records, recursively) or a `.zip`.
+        #[arg(value_name = "PATH|ZIP")]
+        source: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Download `<base-url>/<ecosystem>/all.zip` for each ecosystem and import it.
+    Update {
+        /// Where to download from [default: `[deps] osv_base_url`, else
+        /// https://osv-vulnerabilities.storage.googleapis.com].
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// An OSV ecosystem (repeatable) [default: `[deps] ecosystems`].
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// What the database holds: advisories per ecosystem, sources and their dates.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// A directory (every lockfile under it), a lockfile, or an image (docker-archive or OCI
+    /// layout tarball) [default: the current directory].
+    #[arg(value_name = "PATH|IMAGE.tar")]
+    pub path: Option<PathBuf>,
+    #[arg(long, short = 'f', value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+    /// Write the SBOM to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Treat PATH as an image root filesystem (a directory) instead of a project.
+    #[arg(long)]
+    pub image: bool,
+    /// The name of what the SBOM describes [default: `[project] name`, else the directory].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Record the SBOM in the evidence ledger for the current commit.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// A directory (every lockfile under it), a lockfile, or an image tarball
+    /// [default: the current directory].
+    #[arg(value_name = "PATH|IMAGE.tar")]
+    pub path: Option<PathBuf>,
+    /// Treat PATH as an image root filesystem (a directory) instead of a project.
+    #[arg(long)]
+    pub image: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Record the results in the evidence ledger, for the current commit.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -579,6 +689,8 @@ pub enum Format {
     Sarif,
     /// JUnit XML for CI test reports.
     Junit,
+    /// CycloneDX 1.6 JSON with a `vulnerabilities` section (`scan deps` only).
+    Cyclonedx,
 }
 
 #[derive(Debug, Args)]

@@ -118,7 +118,12 @@ fn read_all(root: &Path, files: &[String], inv: &mut Inventory) {
         match parse(root, rel) {
             Ok(parsed) => {
                 inv.files.insert(rel.clone(), eco);
-                inv.notes.extend(parsed.notes);
+                for note in parsed.notes {
+                    // A file included by several discovered files is read once per includer.
+                    if !inv.notes.contains(&note) {
+                        inv.notes.push(note);
+                    }
+                }
                 for p in parsed.packages {
                     if !inv
                         .packages

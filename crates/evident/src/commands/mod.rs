@@ -3,6 +3,7 @@
 mod checks;
 mod context;
 mod controls;
+mod deps;
 mod exception;
 mod export;
 mod gate;
@@ -25,6 +26,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Scan(ScanCommand::Secrets(args)) => {
             scan::secrets(cli.evident_config.as_deref(), cli.store.as_deref(), &args)
         }
+        Command::Scan(ScanCommand::Deps(args)) => {
+            deps::scan_deps(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
         Command::Init(args) => init::run(&args),
         Command::Checks(args) => checks::run(&args),
         Command::Controls(args) => controls::run(&args),
@@ -44,6 +48,14 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
         }
         Command::VerifyPackage(args) => export::verify_package(&args),
         Command::Policy(command) => policy::run(&command),
+        Command::Sbom(args) => {
+            deps::sbom_command(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
+        Command::Db(command) => deps::db_command(
+            cli.store.as_deref(),
+            cli.evident_config.as_deref(),
+            &command,
+        ),
         Command::Gate(args) => {
             gate::run(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
         }

@@ -32,6 +32,12 @@ pub fn secrets(
     args: &SecretsArgs,
 ) -> Result<Outcome, Failure> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if args.output.format == Format::Cyclonedx {
+        return Err(anyhow!(
+            "--format cyclonedx is for `evident scan deps`; use human, json, sarif or junit here"
+        )
+        .into());
+    }
     if !args.stdin && !root.exists() {
         return Err(anyhow!("{}: no such file or directory", root.display()).into());
     }

@@ -31,6 +31,9 @@ pub fn render(
         Format::Json => json::render(report, options)?,
         Format::Sarif => sarif::render(report)?,
         Format::Junit => junit::render(report, options),
+        Format::Cyclonedx => anyhow::bail!(
+            "--format cyclonedx is for `evident scan deps`; use human, json, sarif or junit here"
+        ),
     })
 }
 
