@@ -293,3 +293,76 @@ fn a_denied_licence_is_a_finding() {
             .contains("acme/copyleft")
     );
 }
+
+/// A `docker save` archive of a Debian 12 image with two packages in its dpkg database.
+fn debian_image(path: &Path) {
+    fn add(builder: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]) {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_700_000_000);
+        header.set_cksum();
+        builder.append_data(&mut header, name, data).unwrap();
+    }
+    let status = "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u1\n\nPackage: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n\nPackage: removed-thing\nStatus: deinstall ok config-files\nVersion: 1.0\n";
+    let mut layer = tar::Builder::new(Vec::new());
+    add(
+        &mut layer,
+        "etc/os-release",
+        b"ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+    );
+    add(&mut layer, "var/lib/dpkg/status", status.as_bytes());
+    let layer = layer.into_inner().unwrap();
+    let mut image = tar::Builder::new(Vec::new());
+    add(
+        &mut image,
+        "manifest.json",
+        br#"[{"Config":"config.json","RepoTags":["app:1"],"Layers":["layer1/layer.tar"]}]"#,
+    );
+    add(
+        &mut image,
+        "config.json",
+        br#"{"architecture":"amd64","os":"linux"}"#,
+    );
+    add(&mut image, "layer1/layer.tar", &layer);
+    fs::write(path, image.into_inner().unwrap()).unwrap();
+}
+
+#[test]
+fn an_image_tarball_gets_an_sbom_and_its_distribution_advisories() {
+    let p = Project::new();
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../evident-deps/tests/fixtures/osv/Debian");
+    p.ok(&["db", "import", fixtures.to_str().unwrap()]);
+    let image = p.dir.join("app.tar");
+    debian_image(&image);
+    let cdx = p.dir.join("app.cdx.json");
+    p.ok(&["sbom", "app.tar", "-o", cdx.to_str().unwrap()]);
+    validate_cyclonedx(&cdx);
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&cdx).unwrap()).unwrap();
+    let names: Vec<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "library")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["libssl3", "zlib1g"], "only installed packages");
+
+    let (code, out, err) = p.run(&["scan", "deps", "app.tar", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    let msg = findings[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("openssl") && msg.contains("DSA-5532-1") && msg.contains("CVE-2023-5363"),
+        "{msg}"
+    );
+    assert!(
+        findings[0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("3.0.11-1~deb12u2")
+    );
+}
