@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use crate::Severity;
 use crate::environments::{
-    DepsSection, Environment, GateSection, ImportSection, REQUIREMENTS, Rollout, Tighten,
-    parse_duration,
+    DepsSection, Environment, GateSection, ImportSection, PipelineSection, REQUIREMENTS, Rollout,
+    Tighten, parse_duration,
 };
 
 /// The file name looked for at the project root.
@@ -42,6 +42,8 @@ pub struct Config {
     pub import: ImportSection,
     #[serde(default)]
     pub deps: DepsSection,
+    #[serde(default)]
+    pub pipeline: PipelineSection,
     /// Where the configuration came from, to cite its lines.
     #[serde(skip)]
     pub source: Source,

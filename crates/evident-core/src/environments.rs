@@ -176,6 +176,21 @@ pub struct DepsSection {
     pub allow_licenses: Vec<String>,
 }
 
+/// `[pipeline]`: what the policy expects of CI definitions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSection {
+    /// Scan stages every pipeline must run (`secrets`, `sast`, `sca`, `iac`, `container`,
+    /// `dast`; default: secrets, sast, sca).
+    pub required_stages: Option<Vec<String>>,
+    /// Evidence artifacts must be kept at least this many days (default 90).
+    pub min_retention_days: Option<u32>,
+    /// The default branch (default `main`).
+    pub default_branch: Option<String>,
+    /// Environment names that are production (default `production`, `prod`).
+    pub production_environments: Option<Vec<String>>,
+}
+
 /// Parses a duration such as `4h`, `90m`, `1h30m`, `45s` or `2d`.
 pub fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     let bad = || {

@@ -505,6 +505,27 @@ pub enum ScanCommand {
     ///   evident scan deps --format cyclonedx    # the SBOM with its vulnerabilities section
     #[command(verbatim_doc_comment)]
     Deps(DepsArgs),
+    /// Check CI definitions (GitHub Actions, GitLab CI) against the change-management controls.
+    ///
+    /// Examples:
+    ///   evident scan pipeline                   # .github/workflows and .gitlab-ci.yml here
+    ///   evident scan pipeline --format sarif    # job ids in logicalLocations
+    #[command(verbatim_doc_comment)]
+    Pipeline(PipelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// The repository to check [default: the current directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Record the results in the evidence ledger, for the current commit.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub fn all_checks() -> Result<Vec<Check>, Failure> {
         .map(|r| r.check)
         .collect();
     checks.extend(evident_deps::checks::all());
+    checks.extend(evident_pipeline::all_checks());
     checks.sort_by(|a, b| (&a.scanner, &a.id).cmp(&(&b.scanner, &b.id)));
     Ok(checks)
 }
@@ -33,7 +34,7 @@ pub fn run(args: &ChecksArgs) -> Result<Outcome, Failure> {
         checks.retain(|c| c.scanner == *scanner);
         if checks.is_empty() {
             return Err(anyhow::anyhow!(
-                "no checks for scanner `{scanner}`; scanners with checks: sca, secrets"
+                "no checks for scanner `{scanner}`; scanners with checks: pipeline, sca, secrets"
             )
             .into());
         }
@@ -82,6 +83,10 @@ pub fn markdown(checks: &[Check], scanner: Option<&str>) -> String {
         Some("sca") => (
             "Dependency checks",
             "Each is one entry in `crates/evident-deps/src/checks.rs`; `evident scan deps` raises them.",
+        ),
+        Some("pipeline") => (
+            "Pipeline checks",
+            "Each is one entry in `crates/evident-pipeline/src/` (shared compliance checks in `compliance.rs`, platform checks in `github/` and `gitlab/`); `evident scan pipeline` raises them.",
         ),
         _ => ("Checks", "Every check of every scanner."),
     };

@@ -12,6 +12,7 @@ mod import;
 mod init;
 mod keys;
 mod ledger;
+mod pipeline;
 pub mod policy;
 mod record;
 mod rules;
@@ -25,6 +26,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
     match cli.command {
         Command::Scan(ScanCommand::Secrets(args)) => {
             scan::secrets(cli.evident_config.as_deref(), cli.store.as_deref(), &args)
+        }
+        Command::Scan(ScanCommand::Pipeline(args)) => {
+            pipeline::scan(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
         }
         Command::Scan(ScanCommand::Deps(args)) => {
             deps::scan_deps(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
