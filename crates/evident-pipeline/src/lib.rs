@@ -15,6 +15,7 @@ use evident_core::{Check, Finding, ScanError, ScanReport};
 pub mod compliance;
 pub mod github;
 pub mod gitlab;
+pub mod settings;
 pub mod stages;
 
 /// The scanner name of these checks.
