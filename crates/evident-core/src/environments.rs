@@ -189,6 +189,11 @@ pub struct PipelineSection {
     pub default_branch: Option<String>,
     /// Environment names that are production (default `production`, `prod`).
     pub production_environments: Option<Vec<String>>,
+    /// Approving reviews the default branch must require (default 1).
+    pub min_approvals: Option<u32>,
+    /// Status checks (scan job names) branch protection must require.
+    #[serde(default)]
+    pub required_status_checks: Vec<String>,
 }
 
 /// Parses a duration such as `4h`, `90m`, `1h30m`, `45s` or `2d`.

@@ -13,6 +13,7 @@ use std::path::Path;
 use evident_core::{Check, Finding, ScanError, ScanReport};
 
 pub mod compliance;
+pub mod drift;
 pub mod github;
 pub mod gitlab;
 pub mod settings;
@@ -60,6 +61,8 @@ pub struct FileResult {
 /// Every pipeline check.
 pub fn all_checks() -> Vec<Check> {
     let mut checks = compliance::checks();
+    checks.push(drift::check());
+    checks.extend(settings::checks());
     checks.extend(github::checks());
     checks.extend(gitlab::checks());
     checks.sort_by(|a, b| a.id.cmp(&b.id));

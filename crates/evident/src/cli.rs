@@ -94,6 +94,9 @@ pub enum Command {
     ///   evident sbom --record                  # also evidence for the current commit
     #[command(verbatim_doc_comment)]
     Sbom(SbomArgs),
+    /// Record the pipeline and repository posture as a baseline, and catch weakenings.
+    #[command(subcommand)]
+    Drift(DriftCommand),
     /// The local OSV advisory database that `scan deps` matches against (offline).
     #[command(subcommand)]
     Db(DbCommand),
@@ -512,6 +515,57 @@ pub enum ScanCommand {
     ///   evident scan pipeline --format sarif    # job ids in logicalLocations
     #[command(verbatim_doc_comment)]
     Pipeline(PipelineArgs),
+    /// Check repository settings (GitHub branch protection, rulesets or settings.yml; GitLab
+    /// protected branches and approval rules) exported as files.
+    ///
+    /// Examples:
+    ///   gh api repos/OWNER/REPO/branches/main/protection > protection.json
+    ///   evident scan settings protection.json
+    #[command(verbatim_doc_comment)]
+    Settings(SettingsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// The exported settings (JSON or YAML).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Record the results in the evidence ledger, for the current commit.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DriftCommand {
+    /// Record the current posture (pipeline findings and, with --settings, branch protection)
+    /// as the baseline.
+    Baseline(DriftArgs),
+    /// Compare the posture now with the latest baseline; each weakening is a finding
+    /// (exit 1). Strengthening is reported, not alarmed.
+    Check(DriftArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The repository [default: the current directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Repository settings exported as a file (see `evident scan settings`).
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Record the comparison in the ledger too (`drift check`).
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    #[command(flatten)]
+    pub vkey: VkeyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -151,3 +151,173 @@ fn the_pipeline_scan_is_recorded_for_the_gate() {
             .any(|c| c == "soc2:CC8.1")
     );
 }
+
+const PROTECTION: &str = r#"{
+  "url": "https://api.github.com/repos/acme/api/branches/main/protection",
+  "required_status_checks": { "strict": true, "contexts": ["secrets", "sast"] },
+  "enforce_admins": { "enabled": true },
+  "required_pull_request_reviews": {
+    "dismiss_stale_reviews": true,
+    "require_code_owner_reviews": true,
+    "required_approving_review_count": 2,
+    "require_last_push_approval": true
+  },
+  "required_linear_history": { "enabled": true },
+  "allow_force_pushes": { "enabled": false },
+  "allow_deletions": { "enabled": false },
+  "required_conversation_resolution": { "enabled": true }
+}
+"#;
+
+#[test]
+fn drift_catches_a_weakened_pipeline_and_branch_protection() {
+    let (_tmp, dir, home) = repo();
+    let run = |args: &[&str]| {
+        let out = evident(&home)
+            .current_dir(&dir)
+            .env("USER", "dev@example.com")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    assert_eq!(
+        run(&["keys", "generate", "--name", "evident.test/drift"]).0,
+        0
+    );
+    let protection = dir.join("protection.json");
+    fs::write(&protection, PROTECTION).unwrap();
+    let settings = protection.to_str().unwrap();
+    let (code, _, err) = run(&["drift", "check"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("evident drift baseline"), "{err}");
+    let (code, _, err) = run(&["drift", "baseline", "--settings", settings]);
+    assert_eq!(code, 0, "{err}");
+
+    // Nothing changed: no drift.
+    let (code, out, err) = run(&["drift", "check", "--settings", settings, "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Weaken both: one approval fewer, force pushes on, and a new non-blocking scan job.
+    fs::write(
+        &protection,
+        PROTECTION
+            .replace(
+                "\"required_approving_review_count\": 2",
+                "\"required_approving_review_count\": 1",
+            )
+            .replace(
+                "\"allow_force_pushes\": { \"enabled\": false }",
+                "\"allow_force_pushes\": { \"enabled\": true }",
+            ),
+    )
+    .unwrap();
+    let mut workflow = WORKFLOW.to_owned();
+    workflow.push_str(
+        "  sast:\n    runs-on: ubuntu-latest\n    steps:\n      - run: semgrep ci || true\n",
+    );
+    fs::write(dir.join(".github/workflows/ci.yml"), workflow).unwrap();
+    let (code, out, err) = run(&[
+        "drift",
+        "check",
+        "--settings",
+        settings,
+        "--format",
+        "json",
+        "--record",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "posture-drift")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.contains(&"main: required approvals: 2 → 1"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.contains(&"main: force pushes allowed: false → true"),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("pipeline: scan-does-not-block .github/workflows/ci.yml sast")),
+        "{messages:#?}"
+    );
+    let drift = run(&["evidence", "list", "--kind", "drift", "--format", "json"]).1;
+    let rows: Vec<Value> = serde_json::from_str(&drift).unwrap();
+    assert_eq!(rows.len(), 2, "the baseline and the recorded check");
+}
+
+#[test]
+fn settings_exports_are_checked() {
+    let (_tmp, dir, home) = repo();
+    let weak = dir.join("weak.json");
+    fs::write(
+        &weak,
+        PROTECTION
+            .replace(
+                "\"required_approving_review_count\": 2",
+                "\"required_approving_review_count\": 0",
+            )
+            .replace(
+                "\"allow_force_pushes\": { \"enabled\": false }",
+                "\"allow_force_pushes\": { \"enabled\": true }",
+            )
+            .replace(
+                "\"enforce_admins\": { \"enabled\": true }",
+                "\"enforce_admins\": { \"enabled\": false }",
+            ),
+    )
+    .unwrap();
+    let out = evident(&home)
+        .current_dir(&dir)
+        .args(["scan", "settings", "weak.json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "too-few-approvals",
+        "force-push-allowed",
+        "admins-bypass-protection",
+    ] {
+        assert!(checks.contains(&expected), "{expected} missing: {checks:?}");
+    }
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(f["resource"], "main");
+    }
+    let good = dir.join("good.json");
+    fs::write(&good, PROTECTION).unwrap();
+    let out = evident(&home)
+        .current_dir(&dir)
+        .args(["scan", "settings", "good.json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -4,3 +4,12 @@
 pub mod model;
 
 pub use model::{BranchProtection, Origin, RepositorySettings};
+
+pub mod checks;
+mod github;
+mod gitlab;
+mod read;
+mod tree;
+
+pub use checks::{check_settings, checks};
+pub use read::{PROJECT, SettingsError, parse_settings, read_settings};

@@ -56,4 +56,8 @@ pub struct RepositorySettings {
     /// Branch name or pattern → where it was read.
     #[serde(default)]
     pub origins: BTreeMap<String, Origin>,
+    /// The input lists every protected branch (GitLab protected branches), so a branch missing
+    /// from `branches` is known to be unprotected rather than unknown.
+    #[serde(default)]
+    pub lists_every_protected_branch: bool,
 }

@@ -27,6 +27,14 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Scan(ScanCommand::Secrets(args)) => {
             scan::secrets(cli.evident_config.as_deref(), cli.store.as_deref(), &args)
         }
+        Command::Scan(ScanCommand::Settings(args)) => {
+            pipeline::settings(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
+        Command::Drift(command) => pipeline::drift(
+            cli.store.as_deref(),
+            cli.evident_config.as_deref(),
+            &command,
+        ),
         Command::Scan(ScanCommand::Pipeline(args)) => {
             pipeline::scan(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
         }

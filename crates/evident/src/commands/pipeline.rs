@@ -86,3 +86,220 @@ pub fn scan(
         started.elapsed().as_secs_f64(),
     )
 }
+
+/// Reads a settings export, with the file named in errors.
+fn read_settings(file: &Path) -> Result<evident_pipeline::settings::RepositorySettings, Failure> {
+    evident_pipeline::settings::read_settings(file).map_err(|e| anyhow!("{e}").into())
+}
+
+/// The findings of a settings export under the `[pipeline]` policy.
+fn settings_report(
+    file: &Path,
+    settings: &evident_pipeline::settings::RepositorySettings,
+    config: &Config,
+) -> Result<evident_core::ScanReport, Failure> {
+    let options = options(config)?;
+    let label = file.display().to_string();
+    let mut report = evident_core::ScanReport {
+        scanner: evident_pipeline::SCANNER.to_owned(),
+        root: label.clone(),
+        ..evident_core::ScanReport::default()
+    };
+    report.findings = evident_pipeline::settings::check_settings(
+        settings,
+        &label,
+        &options,
+        config.pipeline.min_approvals.unwrap_or(1),
+        &config.pipeline.required_status_checks,
+    );
+    report.stats.files = 1;
+    report.sort();
+    Ok(report)
+}
+
+pub fn settings(
+    store_opt: Option<&Path>,
+    config_path: Option<&Path>,
+    args: &crate::cli::SettingsArgs,
+) -> Result<Outcome, Failure> {
+    let started = Instant::now();
+    let config = context::project_config(config_path)?;
+    let settings = read_settings(&args.file)?;
+    let mut report = settings_report(&args.file, &settings, &config)?;
+    report.started_at = evident_store::timefmt::format(context::now());
+    let threshold = args
+        .output
+        .fail_on
+        .or(config.scan.fail_on)
+        .unwrap_or(Severity::Low);
+    if args.record {
+        let commit = context::current_commit(Path::new("."))?;
+        let recorded = super::scan::RecordedScan {
+            subject: format!("git:{commit}"),
+            category: "pipeline".to_owned(),
+            tool: "evident scan settings".to_owned(),
+            tool_uri: "https://evident.dev/scanners/settings".to_owned(),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            controls: vec!["soc2:CC8.1".into(), "iso27001:A.8.32".into()],
+            annotations: serde_json::Map::new(),
+        };
+        let seq = super::scan::record_report(
+            store_opt, &args.key, &report, threshold, &config, &recorded,
+        )?;
+        eprintln!("recorded the settings scan as evidence entry {seq} for commit {commit}");
+    }
+    super::scan::emit(
+        &report,
+        &args.output,
+        threshold,
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// The posture of a repository now: its pipeline findings, and its settings when given.
+fn posture(
+    root: &Path,
+    settings_file: Option<&Path>,
+    config: &Config,
+) -> Result<evident_pipeline::drift::Posture, Failure> {
+    let report = evident_pipeline::scan(root, &options(config)?);
+    if let Some(e) = report.errors.first() {
+        fail!(
+            "{}: {} (the posture cannot be taken from a pipeline that does not parse)",
+            e.path,
+            e.message
+        );
+    }
+    let settings = settings_file.map(read_settings).transpose()?;
+    Ok(evident_pipeline::drift::Posture::new(&report, settings))
+}
+
+pub fn drift(
+    store_opt: Option<&Path>,
+    config_path: Option<&Path>,
+    command: &crate::cli::DriftCommand,
+) -> Result<Outcome, Failure> {
+    use std::collections::BTreeMap;
+
+    use evident_ledger::record::{BlobRef, EvidenceKind};
+    use evident_ledger::statement::predicate_type;
+    use evident_pipeline::drift;
+
+    let (args, is_baseline) = match command {
+        crate::cli::DriftCommand::Baseline(a) => (a, true),
+        crate::cli::DriftCommand::Check(a) => (a, false),
+    };
+    let started = Instant::now();
+    let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let (config, _) = super::scan::load_config(None, &root)?;
+    let config = match config_path {
+        Some(p) => Config::load(p)?,
+        None => config,
+    };
+    let now_posture = posture(&root, args.settings.as_deref(), &config)?;
+    let commit = context::current_commit(&root)?;
+    let record =
+        |action: &str, extra: serde_json::Value, content: Vec<u8>| -> Result<u64, Failure> {
+            let mut predicate = serde_json::Map::new();
+            predicate.insert("action".into(), serde_json::json!(action));
+            if let serde_json::Value::Object(m) = extra {
+                predicate.extend(m);
+            }
+            let now = context::now();
+            let draft = super::record::Draft {
+                kind: EvidenceKind::Drift,
+                subject: format!("git:{commit}"),
+                controls: drift::check().controls,
+                actor: context::actor(None),
+                now,
+                retain_until: context::retain_until(None, &config, now)?,
+                labels: BTreeMap::from([("type".to_owned(), action.to_owned())]),
+                predicate_type: predicate_type::EVIDENT_DRIFT_V1.to_owned(),
+                predicate,
+                content: vec![(
+                    BlobRef {
+                        sha256: String::new(),
+                        size: 0,
+                        media_type: "application/json".into(),
+                        name: Some(format!("posture-{action}.json")),
+                    },
+                    content,
+                )],
+            };
+            Ok(super::record::append(store_opt, &args.key, draft.build()?)?.0)
+        };
+    let posture_json = serde_json::to_vec_pretty(&now_posture)?;
+    if is_baseline {
+        let seq = record("baseline", serde_json::json!({}), posture_json)?;
+        eprintln!(
+            "recorded the posture ({} pipeline findings{}) as the drift baseline, entry {seq}",
+            now_posture.pipeline.len(),
+            now_posture
+                .settings
+                .as_ref()
+                .map(|s| format!(", {} protected branch(es)", s.branches.len()))
+                .unwrap_or_default()
+        );
+        return Ok(Outcome::Clean);
+    }
+    // The latest baseline, verified.
+    let log = super::verified::VerifiedLog::open(store_opt, &args.vkey, &config)?;
+    let q = evident_store::index::Query {
+        kind: Some(EvidenceKind::Drift.as_str().to_owned()),
+        ..evident_store::index::Query::default()
+    };
+    let baseline = log
+        .entries(&q)?
+        .into_iter()
+        .rev()
+        .find(|(_, e)| e.record.labels.get("type").map(String::as_str) == Some("baseline"));
+    let Some((seq, entry)) = baseline else {
+        fail!("no drift baseline in the ledger: record one with `evident drift baseline`");
+    };
+    let blob = entry
+        .record
+        .blobs
+        .iter()
+        .find(|b| b.name.as_deref() == Some("posture-baseline.json"))
+        .ok_or_else(|| anyhow!("entry {seq}: the baseline has no posture content"))?;
+    let base: drift::Posture = serde_json::from_slice(&log.blob(seq, blob)?)
+        .map_err(|e| anyhow!("entry {seq}: the baseline posture does not parse: {e}"))?;
+    if base.settings.is_some() && now_posture.settings.is_none() {
+        eprintln!(
+            "note: the baseline (entry {seq}) has repository settings; pass --settings FILE to compare them"
+        );
+    }
+    let changes = drift::compare(&base, &now_posture);
+    let settings_label = args.settings.as_ref().map(|p| p.display().to_string());
+    let mut report = evident_core::ScanReport {
+        scanner: evident_pipeline::SCANNER.to_owned(),
+        root: root.display().to_string(),
+        started_at: evident_store::timefmt::format(context::now()),
+        findings: drift::findings(&changes, &now_posture, settings_label.as_deref()),
+        ..evident_core::ScanReport::default()
+    };
+    for c in changes.iter().filter(|c| !c.weakening) {
+        report
+            .notes
+            .push(format!("strengthened: {}: {} → {}", c.what, c.from, c.to));
+    }
+    report
+        .notes
+        .push(format!("compared with the baseline of entry {seq}"));
+    report.sort();
+    if args.record {
+        let out = record(
+            "check",
+            serde_json::json!({ "baseline": seq, "changes": changes }),
+            posture_json,
+        )?;
+        eprintln!("recorded the drift check as evidence entry {out}");
+    }
+    let threshold = args.output.fail_on.unwrap_or(Severity::Low);
+    super::scan::emit(
+        &report,
+        &args.output,
+        threshold,
+        started.elapsed().as_secs_f64(),
+    )
+}
