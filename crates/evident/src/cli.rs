@@ -521,6 +521,7 @@ pub enum ScanCommand {
     /// Examples:
     ///   gh api repos/OWNER/REPO/branches/main/protection > protection.json
     ///   evident scan settings protection.json
+    ///   GITHUB_TOKEN=… evident scan settings --github OWNER/REPO
     #[command(verbatim_doc_comment)]
     Settings(SettingsArgs),
 }
@@ -528,8 +529,16 @@ pub enum ScanCommand {
 #[derive(Debug, Args)]
 pub struct SettingsArgs {
     /// The exported settings (JSON or YAML).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "github",
+        conflicts_with = "github"
+    )]
+    pub file: Option<PathBuf>,
+    /// Read the default branch's protection live from the GitHub API (token from GITHUB_TOKEN
+    /// or GH_TOKEN; API base from EVIDENT_GITHUB_API_URL, default https://api.github.com).
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub github: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Record the results in the evidence ledger, for the current commit.

@@ -321,3 +321,107 @@ fn settings_exports_are_checked() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A one-thread HTTP server on 127.0.0.1 answering GitHub's two API calls; it returns the
+/// requests it saw when it stops.
+fn fake_github(protection: Option<&'static str>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                request.push_str(&line);
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let authorized = request.contains("authorization: Bearer test-token")
+                || request.contains("Authorization: Bearer test-token");
+            let (status, body) = if !authorized {
+                (
+                    "401 Unauthorized",
+                    r#"{"message":"Bad credentials"}"#.to_owned(),
+                )
+            } else if path == "/repos/acme/api" {
+                (
+                    "200 OK",
+                    r#"{"full_name":"acme/api","default_branch":"trunk"}"#.to_owned(),
+                )
+            } else if path == "/repos/acme/api/branches/trunk/protection" {
+                match protection {
+                    Some(p) => ("200 OK", p.to_owned()),
+                    None => (
+                        "404 Not Found",
+                        r#"{"message":"Branch not protected"}"#.to_owned(),
+                    ),
+                }
+            } else {
+                ("404 Not Found", r#"{"message":"Not Found"}"#.to_owned())
+            };
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            seen.push(path);
+        }
+        seen
+    });
+    (base, handle)
+}
+
+#[test]
+fn settings_are_read_live_from_the_github_api_over_loopback() {
+    let (_tmp, dir, home) = repo();
+    for (protection, expect) in [(Some(PROTECTION), None), (None, Some("branch-unprotected"))] {
+        let (base, server) = fake_github(protection);
+        let out = evident(&home)
+            .current_dir(&dir)
+            .env("EVIDENT_GITHUB_API_URL", &base)
+            .env("GITHUB_TOKEN", "test-token")
+            .args([
+                "scan", "settings", "--github", "acme/api", "--format", "json",
+            ])
+            .output()
+            .unwrap();
+        let seen = server.join().unwrap();
+        assert_eq!(
+            seen,
+            [
+                "/repos/acme/api",
+                "/repos/acme/api/branches/trunk/protection"
+            ]
+        );
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let checks: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check"].as_str().unwrap())
+            .collect();
+        match expect {
+            None => assert!(checks.is_empty(), "{checks:?}"),
+            Some(check) => {
+                assert_eq!(checks, [check]);
+                assert_eq!(report["findings"][0]["resource"], "trunk");
+            }
+        }
+    }
+    let out = evident(&home)
+        .current_dir(&dir)
+        .args(["scan", "settings", "--github", "acme/api"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GITHUB_TOKEN"));
+}

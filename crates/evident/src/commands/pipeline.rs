@@ -97,8 +97,14 @@ fn settings_report(
     file: &Path,
     settings: &evident_pipeline::settings::RepositorySettings,
     config: &Config,
+    default_branch: Option<&str>,
 ) -> Result<evident_core::ScanReport, Failure> {
-    let options = options(config)?;
+    let mut options = options(config)?;
+    if let Some(b) = default_branch
+        && config.pipeline.default_branch.is_none()
+    {
+        b.clone_into(&mut options.default_branch);
+    }
     let label = file.display().to_string();
     let mut report = evident_core::ScanReport {
         scanner: evident_pipeline::SCANNER.to_owned(),
@@ -124,8 +130,16 @@ pub fn settings(
 ) -> Result<Outcome, Failure> {
     let started = Instant::now();
     let config = context::project_config(config_path)?;
-    let settings = read_settings(&args.file)?;
-    let mut report = settings_report(&args.file, &settings, &config)?;
+    let (label, settings, live_branch) = match (&args.file, &args.github) {
+        (Some(file), _) => (file.clone(), read_settings(file)?, None),
+        (None, Some(repo)) => {
+            let (label, settings) = fetch_github(repo)?;
+            let branch = settings.branches.keys().next().cloned();
+            (label, settings, branch)
+        }
+        (None, None) => fail!("name a settings FILE or --github OWNER/REPO"),
+    };
+    let mut report = settings_report(&label, &settings, &config, live_branch.as_deref())?;
     report.started_at = evident_store::timefmt::format(context::now());
     let threshold = args
         .output
@@ -154,6 +168,93 @@ pub fn settings(
         threshold,
         started.elapsed().as_secs_f64(),
     )
+}
+
+/// Reads the default branch's protection of `repo` from the GitHub REST API.
+fn fetch_github(
+    repo: &str,
+) -> Result<(PathBuf, evident_pipeline::settings::RepositorySettings), Failure> {
+    use evident_pipeline::settings::{BranchProtection, RepositorySettings};
+
+    if repo.split('/').filter(|p| !p.is_empty()).count() != 2 {
+        fail!("--github {repo}: expected OWNER/REPO, e.g. acme/payments-api");
+    }
+    let token = ["GITHUB_TOKEN", "GH_TOKEN"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
+        .ok_or_else(|| {
+            anyhow!(
+                "--github needs a token with read access to the repository's administration settings in GITHUB_TOKEN (or GH_TOKEN)"
+            )
+        })?;
+    let base = std::env::var("EVIDENT_GITHUB_API_URL")
+        .unwrap_or_else(|_| "https://api.github.com".to_owned());
+    let base = base.trim_end_matches('/');
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_mins(1)))
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let get = |url: &str| -> Result<(u16, String), Failure> {
+        let mut response = agent
+            .get(url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .header("User-Agent", concat!("evident/", env!("CARGO_PKG_VERSION")))
+            .call()
+            .map_err(|e| anyhow!("GET {url}: {e}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(16 << 20)
+            .read_to_string()
+            .map_err(|e| anyhow!("GET {url}: {e}"))?;
+        Ok((status, body))
+    };
+    let repo_url = format!("{base}/repos/{repo}");
+    let (status, body) = get(&repo_url)?;
+    if status != 200 {
+        fail!(
+            "GET {repo_url}: HTTP {status}: {}",
+            body.chars().take(200).collect::<String>()
+        );
+    }
+    let info: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| anyhow!("GET {repo_url}: {e}"))?;
+    let branch = info["default_branch"]
+        .as_str()
+        .ok_or_else(|| anyhow!("GET {repo_url}: no default_branch in the answer"))?
+        .to_owned();
+    let url = format!("{base}/repos/{repo}/branches/{branch}/protection");
+    let label = PathBuf::from(format!("github:{repo}"));
+    let (status, body) = get(&url)?;
+    match status {
+        200 => {
+            let wrapped = serde_json::json!({ "branch": branch, "protection": serde_json::from_str::<serde_json::Value>(&body).map_err(|e| anyhow!("GET {url}: {e}"))? });
+            let settings = evident_pipeline::settings::parse_settings(
+                &serde_json::to_string_pretty(&wrapped)?,
+                &label.display().to_string(),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+            Ok((label, settings))
+        }
+        404 if body.contains("not protected") => {
+            let mut settings = RepositorySettings {
+                platform: "github".to_owned(),
+                ..RepositorySettings::default()
+            };
+            settings
+                .branches
+                .insert(branch, BranchProtection::default());
+            Ok((label, settings))
+        }
+        _ => fail!(
+            "GET {url}: HTTP {status}: {} (the token needs the repository's administration read permission)",
+            body.chars().take(200).collect::<String>()
+        ),
+    }
 }
 
 /// The posture of a repository now: its pipeline findings, and its settings when given.
