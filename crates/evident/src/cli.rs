@@ -571,6 +571,9 @@ pub struct DriftArgs {
     /// Record the comparison in the ledger too (`drift check`).
     #[arg(long)]
     pub record: bool,
+    /// Post each weakening to a Slack-compatible incoming webhook (`drift check`).
+    #[arg(long, value_name = "URL", env = "EVIDENT_DRIFT_WEBHOOK_URL")]
+    pub notify: Option<String>,
     #[command(flatten)]
     pub key: KeyArgs,
     #[command(flatten)]

@@ -169,6 +169,40 @@ const PROTECTION: &str = r#"{
 }
 "#;
 
+/// A Slack-style incoming webhook on 127.0.0.1: accepts one POST and returns its body.
+fn webhook_receiver() -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/XXXX",
+        listener.local_addr().unwrap()
+    );
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = stream;
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+            .unwrap();
+        String::from_utf8(body).unwrap()
+    });
+    (url, handle)
+}
+
 #[test]
 fn drift_catches_a_weakened_pipeline_and_branch_protection() {
     let (_tmp, dir, home) = repo();
@@ -221,6 +255,7 @@ fn drift_catches_a_weakened_pipeline_and_branch_protection() {
         "  sast:\n    runs-on: ubuntu-latest\n    steps:\n      - run: semgrep ci || true\n",
     );
     fs::write(dir.join(".github/workflows/ci.yml"), workflow).unwrap();
+    let (hook, receiver) = webhook_receiver();
     let (code, out, err) = run(&[
         "drift",
         "check",
@@ -229,7 +264,13 @@ fn drift_catches_a_weakened_pipeline_and_branch_protection() {
         "--format",
         "json",
         "--record",
+        "--notify",
+        &hook,
     ]);
+    let posted: Value = serde_json::from_str(&receiver.join().unwrap()).unwrap();
+    let text = posted["text"].as_str().unwrap();
+    assert!(text.contains("weakening(s) since the baseline"), "{text}");
+    assert!(text.contains("main: required approvals: 2 → 1"), "{text}");
     assert_eq!(code, 1, "{err}");
     let report: Value = serde_json::from_str(&out).unwrap();
     let messages: Vec<&str> = report["findings"]

@@ -396,6 +396,12 @@ pub fn drift(
         )?;
         eprintln!("recorded the drift check as evidence entry {out}");
     }
+    if let Some(url) = &args.notify {
+        let weakenings: Vec<&drift::Change> = changes.iter().filter(|c| c.weakening).collect();
+        if !weakenings.is_empty() {
+            notify(url, &root, seq, &weakenings)?;
+        }
+    }
     let threshold = args.output.fail_on.unwrap_or(Severity::Low);
     super::scan::emit(
         &report,
@@ -403,4 +409,37 @@ pub fn drift(
         threshold,
         started.elapsed().as_secs_f64(),
     )
+}
+
+/// Posts the weakenings to a Slack-compatible incoming webhook (`{"text": …}`).
+fn notify(
+    url: &str,
+    root: &Path,
+    baseline: u64,
+    weakenings: &[&evident_pipeline::drift::Change],
+) -> Result<(), Failure> {
+    let name = root
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| root.display().to_string());
+    let mut text = format!(
+        ":warning: *evident drift* in `{name}`: {} weakening(s) since the baseline (entry {baseline})",
+        weakenings.len()
+    );
+    for c in weakenings {
+        text.push_str(&format!("\n• {}: {} → {}", c.what, c.from, c.to));
+    }
+    let body = serde_json::json!({ "text": text });
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .new_agent();
+    agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .send(serde_json::to_vec(&body)?.as_slice())
+        .map_err(|e| anyhow!("--notify: POST to the webhook failed: {e}"))?;
+    eprintln!("notified the webhook of {} weakening(s)", weakenings.len());
+    Ok(())
 }
