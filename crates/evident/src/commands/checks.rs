@@ -86,7 +86,7 @@ pub fn markdown(checks: &[Check], scanner: Option<&str>) -> String {
         ),
         Some("pipeline") => (
             "Pipeline checks",
-            "Each is one entry in `crates/evident-pipeline/src/` (shared compliance checks in `compliance.rs`, platform checks in `github/` and `gitlab/`); `evident scan pipeline` raises them.",
+            "Each is one entry in `crates/evident-pipeline/src/`: shared compliance checks in `compliance.rs`, platform checks in `github/` and `gitlab/` (raised by `evident scan pipeline`), repository settings checks in `settings/` (`evident scan settings`), and `posture-drift` in `drift.rs` (`evident drift check`).",
         ),
         _ => ("Checks", "Every check of every scanner."),
     };
