@@ -103,6 +103,35 @@ pub enum Command {
     /// Check files against Rego policies (Conftest-compatible) and run policy tests.
     #[command(subcommand)]
     Policy(crate::commands::policy::PolicyCommand),
+    /// Receive GitHub, GitLab, Argo CD and Falco webhooks and record each delivery as evidence.
+    ///
+    /// Secrets come from the environment: EVIDENT_GITHUB_WEBHOOK_SECRET,
+    /// EVIDENT_GITLAB_WEBHOOK_TOKEN, EVIDENT_ARGOCD_TOKEN, EVIDENT_FALCO_TOKEN; an endpoint
+    /// without its secret answers 404. Prints `listening on http://ADDR` once ready.
+    ///
+    /// Examples:
+    ///   evident serve --listen 0.0.0.0:8080
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        env = "EVIDENT_LISTEN"
+    )]
+    pub listen: std::net::SocketAddr,
+
+    /// The largest accepted request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 5 * 1024 * 1024)]
+    pub max_body: usize,
+
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 #[derive(Debug, Args)]

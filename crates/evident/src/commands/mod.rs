@@ -17,6 +17,7 @@ pub mod policy;
 mod record;
 mod rules;
 mod scan;
+mod serve;
 mod verified;
 
 use crate::cli::{Cli, Command, RulesCommand, ScanCommand};
@@ -78,6 +79,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
         ),
         Command::Import(args) => {
             import::run(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
+        Command::Serve(args) => {
+            serve::run(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
         }
     }
 }

@@ -1,0 +1,240 @@
+//! The one writer: a dedicated thread that owns the store and its lock for the server's
+//! lifetime, appends what the handlers queue in batches, and keeps the set of seen deliveries.
+//!
+//! De-duplication happens here, in the same thread that appends, so two concurrent copies of a
+//! delivery cannot both be stored. The set of seen deliveries is rebuilt at startup from the
+//! labels (`platform`, `delivery`) of the `event` entries in the log, which makes the log
+//! itself the table of record: nothing else has to be kept consistent with it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use evident_store::index::Query;
+use evident_store::keys::LogKey;
+use evident_store::{NewEvidence, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// How many queued appends one batch takes at most.
+const MAX_BATCH: usize = 256;
+/// How many appends may wait for the writer before handlers wait too.
+const QUEUE: usize = 1024;
+
+/// What became of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored as this entry.
+    Stored(u64),
+    /// Already stored as this entry: nothing was written.
+    Duplicate(u64),
+}
+
+/// A request to the writer.
+struct Job {
+    evidence: NewEvidence,
+    /// `<platform>:<delivery>`, for deliveries that must be stored once.
+    dedup: Option<String>,
+    reply: oneshot::Sender<Result<Appended, String>>,
+}
+
+/// What the writer found at startup.
+#[derive(Debug, Clone, Copy)]
+pub struct StartInfo {
+    /// Entries in the log.
+    pub size: u64,
+    /// Deliveries already recorded.
+    pub deliveries: usize,
+}
+
+/// The handlers' side of the writer.
+#[derive(Debug, Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Job>,
+    alive: Arc<AtomicBool>,
+}
+
+/// The key of a delivery in the seen set.
+pub fn dedup_key(platform: &str, delivery: &str) -> String {
+    format!("{platform}:{delivery}")
+}
+
+impl WriterHandle {
+    /// Appends `evidence` (unless `dedup` was seen before) and waits until it is durable.
+    pub async fn append(
+        &self,
+        evidence: NewEvidence,
+        dedup: Option<String>,
+    ) -> Result<Appended, String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Job {
+                evidence,
+                dedup,
+                reply,
+            })
+            .await
+            .map_err(|_| "the writer has stopped".to_owned())?;
+        rx.await.map_err(|_| "the writer has stopped".to_owned())?
+    }
+
+    /// Whether appends can be served.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst) && !self.tx.is_closed()
+    }
+}
+
+/// Opens the store, takes its lock, rebuilds the seen deliveries and starts the writer thread.
+/// Returns once the writer is ready (or could not start).
+pub fn start(
+    store_dir: PathBuf,
+    key: LogKey,
+) -> Result<(WriterHandle, JoinHandle<()>, StartInfo), StoreError> {
+    let (tx, rx) = mpsc::channel::<Job>(QUEUE);
+    let (init_tx, init_rx) = std::sync::mpsc::sync_channel(1);
+    let alive = Arc::new(AtomicBool::new(false));
+    let alive_thread = Arc::clone(&alive);
+    let thread = std::thread::Builder::new()
+        .name("evident-writer".into())
+        .spawn(move || {
+            let store = match Store::open(&store_dir) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = init_tx.send(Err(e));
+                    return;
+                }
+            };
+            let writer = match store.writer(&key) {
+                Ok(w) => w,
+                Err(e) => {
+                    let _ = init_tx.send(Err(e));
+                    return;
+                }
+            };
+            let seen = match seen_deliveries(&store, writer.size()) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = init_tx.send(Err(e));
+                    return;
+                }
+            };
+            alive_thread.store(true, Ordering::SeqCst);
+            let _ = init_tx.send(Ok(StartInfo {
+                size: writer.size(),
+                deliveries: seen.len(),
+            }));
+            run(&store, &key, writer, seen, rx, &alive_thread);
+            alive_thread.store(false, Ordering::SeqCst);
+        })
+        .map_err(|source| StoreError::Io {
+            action: "start the writer for",
+            path: PathBuf::new(),
+            source,
+        })?;
+    let info = init_rx
+        .recv()
+        .map_err(|_| StoreError::Corrupt("the writer stopped while starting".into()))??;
+    Ok((WriterHandle { tx, alive }, thread, info))
+}
+
+/// The deliveries recorded in the first `size` entries, by `<platform>:<delivery>`.
+fn seen_deliveries(store: &Store, size: u64) -> Result<HashMap<String, u64>, StoreError> {
+    let rows = store.query(&Query {
+        kind: Some("event".into()),
+        below: Some(size),
+        ..Query::default()
+    })?;
+    let mut seen = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let (_, entry) = store.entry(row.seq, size)?;
+        let labels = &entry.record.labels;
+        if let (Some(p), Some(d)) = (labels.get("platform"), labels.get("delivery")) {
+            seen.entry(dedup_key(p, d)).or_insert(row.seq);
+        }
+    }
+    Ok(seen)
+}
+
+enum Plan {
+    New(usize),
+    Duplicate(u64),
+    DuplicateInBatch(usize),
+}
+
+fn run<'a>(
+    store: &'a Store,
+    key: &'a LogKey,
+    writer: evident_store::Writer<'a>,
+    mut seen: HashMap<String, u64>,
+    mut rx: mpsc::Receiver<Job>,
+    alive: &AtomicBool,
+) {
+    let mut writer = Some(writer);
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut batch = Vec::new();
+        let mut pending: HashMap<String, usize> = HashMap::new();
+        let mut plans = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let plan = match &job.dedup {
+                Some(k) if seen.contains_key(k) => Plan::Duplicate(seen[k]),
+                Some(k) if pending.contains_key(k) => Plan::DuplicateInBatch(pending[k]),
+                dedup => {
+                    if let Some(k) = dedup {
+                        pending.insert(k.clone(), batch.len());
+                    }
+                    batch.push(job.evidence);
+                    Plan::New(batch.len() - 1)
+                }
+            };
+            plans.push((job.reply, plan));
+        }
+        let result = match writer.as_mut() {
+            Some(w) => w.append(batch).map_err(|e| e.to_string()),
+            None => Err("the store cannot be written".to_owned()),
+        };
+        match result {
+            Ok(seqs) => {
+                for (k, i) in pending {
+                    seen.insert(k, seqs[i]);
+                }
+                for (reply, plan) in plans {
+                    let answer = match plan {
+                        Plan::New(i) => Appended::Stored(seqs[i]),
+                        Plan::DuplicateInBatch(i) => Appended::Duplicate(seqs[i]),
+                        Plan::Duplicate(seq) => Appended::Duplicate(seq),
+                    };
+                    let _ = reply.send(Ok(answer));
+                }
+            }
+            Err(e) => {
+                eprintln!("evident serve: append failed: {e}");
+                for (reply, plan) in plans {
+                    let answer = match plan {
+                        Plan::Duplicate(seq) => Ok(Appended::Duplicate(seq)),
+                        _ => Err(e.clone()),
+                    };
+                    let _ = reply.send(answer);
+                }
+                // A failed append may leave the writer unusable: start a new one (which
+                // repairs what was left beyond the checkpoint). The old lock goes first.
+                drop(writer.take());
+                match store.writer(key) {
+                    Ok(w) => writer = Some(w),
+                    Err(e) => {
+                        eprintln!("evident serve: the store cannot be written any more: {e}");
+                        alive.store(false, Ordering::SeqCst);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

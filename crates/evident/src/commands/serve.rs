@@ -1,0 +1,93 @@
+//! `evident serve`: webhook ingestion on the embedded store.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use evident_core::SystemClock;
+use evident_server::{Secrets, Server, ServerConfig};
+
+use super::context;
+use crate::cli::ServeArgs;
+use crate::{Failure, Outcome};
+
+pub fn run(
+    store_opt: Option<&Path>,
+    config_path: Option<&Path>,
+    args: &ServeArgs,
+) -> Result<Outcome, Failure> {
+    let config = context::project_config(config_path)?;
+    let dir = context::store_dir(store_opt);
+    let key = context::signing_key(&dir, &args.key)?;
+    let secrets = Secrets::from_lookup(|name| std::env::var(name).ok());
+    let configured = secrets.configured();
+    let retain_years = config
+        .ledger
+        .retention_years
+        .unwrap_or(7)
+        .try_into()
+        .unwrap_or(i16::MAX);
+    let server = Server::start(ServerConfig {
+        store: dir.clone(),
+        key,
+        secrets,
+        max_body: args.max_body,
+        retain_years,
+        clock: Arc::new(SystemClock),
+    })
+    .with_context(|| format!("cannot serve the evidence store {}", dir.display()))?;
+    let info = server.info();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("evident-serve")
+        .build()
+        .context("cannot start the server's runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr().context("the listening address")?;
+        eprintln!(
+            "evident serve: store {} ({} entries, {} deliveries seen); webhooks: {}",
+            dir.display(),
+            info.size,
+            info.deliveries,
+            if configured.is_empty() {
+                "none configured (set EVIDENT_GITHUB_WEBHOOK_SECRET, …)".to_owned()
+            } else {
+                configured.join(", ")
+            }
+        );
+        // The one line on standard output: readiness, with the actual address.
+        super::print(&format!("listening on http://{addr}\n"))?;
+        server
+            .run(listener, shutdown_signal())
+            .await
+            .context("the server failed")?;
+        eprintln!("evident serve: stopped");
+        Ok::<_, Failure>(())
+    })?;
+    Ok(Outcome::Clean)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
