@@ -78,8 +78,9 @@ pub enum Command {
     /// Grant, list, show and revoke exceptions: time-boxed, approved risk acceptance.
     #[command(subcommand)]
     Exception(ExceptionCommand),
-    /// Import another tool's SARIF 2.1.0 (Semgrep, CodeQL, Trivy, Checkov, ZAP, …) as findings
-    /// for the current commit, recorded as evidence.
+    /// Import another tool's SARIF 2.1.0 as findings for the current commit, as evidence.
+    ///
+    /// Semgrep, CodeQL, SonarQube, Trivy, Checkov, gitleaks, OWASP ZAP and any other SARIF tool.
     ///
     /// Examples:
     ///   semgrep --sarif -o semgrep.sarif && evident import semgrep.sarif
