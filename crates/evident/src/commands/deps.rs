@@ -493,7 +493,10 @@ pub fn scan_deps(
         .iter()
         .map(|e| evident_core::ScanError {
             path: e.path.clone(),
-            message: e.to_string(),
+            message: match e.line {
+                Some(line) => format!("line {line}: {}", e.message),
+                None => e.message.clone(),
+            },
         })
         .collect();
     report.stats.files = target.inventory.files.len() as u64;

@@ -83,10 +83,17 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
             out,
             "         {}",
             paint(
-                &format!(
-                    "fingerprint {} — if this is not a secret, add an `evident:allow <reason>` comment on the line or list the fingerprint in .evidentignore",
-                    f.fingerprint
-                ),
+                &if report.scanner == "secrets" {
+                    format!(
+                        "fingerprint {} — if this is not a secret, add an `evident:allow <reason>` comment on the line or list the fingerprint in .evidentignore",
+                        f.fingerprint
+                    )
+                } else {
+                    format!(
+                        "fingerprint {} — to accept it, grant an exception: `evident exception add --check {} --fingerprint {} …`",
+                        f.fingerprint, f.check, f.fingerprint
+                    )
+                },
                 dim,
                 c
             )
@@ -150,7 +157,11 @@ pub fn render(report: &ScanReport, options: &RenderOptions) -> String {
     }
     let verdict = if active.is_empty() {
         paint(
-            "No secrets found",
+            if report.scanner == "secrets" {
+                "No secrets found"
+            } else {
+                "No findings"
+            },
             Style::new().bold().fg_color(Some(AnsiColor::Green.into())),
             c,
         )
