@@ -21,16 +21,7 @@ fn check(
     why: &str,
     fix: &str,
 ) -> Check {
-    Check {
-        id: id.to_owned(),
-        scanner: crate::SCANNER.to_owned(),
-        title: title.to_owned(),
-        severity,
-        confidence: Confidence::High,
-        controls: controls.iter().map(|c| (*c).to_owned()).collect(),
-        why: why.to_owned(),
-        fix: fix.to_owned(),
-    }
+    crate::check(id, title, severity, Confidence::High, controls, why, fix)
 }
 
 /// The shared compliance checks.

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use evident_core::{Check, Finding, ScanError, ScanReport};
+use evident_core::{Check, Confidence, Finding, ScanError, ScanReport, Severity};
 
 pub mod compliance;
 pub mod drift;
@@ -56,6 +56,28 @@ impl Default for Options {
 pub struct FileResult {
     pub findings: Vec<Finding>,
     pub errors: Vec<ScanError>,
+}
+
+/// A check of this scanner: one entry with its metadata.
+pub(crate) fn check(
+    id: &str,
+    title: &str,
+    severity: Severity,
+    confidence: Confidence,
+    controls: &[&str],
+    why: &str,
+    fix: &str,
+) -> Check {
+    Check {
+        id: id.to_owned(),
+        scanner: crate::SCANNER.to_owned(),
+        title: title.to_owned(),
+        severity,
+        confidence,
+        controls: controls.iter().map(|c| (*c).to_owned()).collect(),
+        why: why.to_owned(),
+        fix: fix.to_owned(),
+    }
 }
 
 /// Every pipeline check.

@@ -16,7 +16,7 @@ use evident_store::timefmt;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{self, AuthFailure, Secrets};
-use crate::evidence::Draft;
+use crate::evidence::{Draft, predicate_type_for};
 use crate::platform::{self, Meta, Platform};
 use crate::writer::{Appended, WriterHandle, dedup_key};
 
@@ -393,12 +393,14 @@ fn event_draft(
     Draft {
         kind: EvidenceKind::Event,
         subject: meta.subject(platform),
+        controls: Vec::new(),
+        predicate_type: predicate_type_for(EvidenceKind::Event),
         actor: format!("webhook:{}", platform.as_str()),
         now,
         retain_until: retain_until(state, now),
         labels,
         predicate,
-        content: vec![(media_type.to_owned(), None, body)],
+        content: vec![(evident_store::draft::blob(media_type, None), body)],
     }
 }
 
@@ -425,6 +427,8 @@ async fn record_rejection(
     let draft = Draft {
         kind: EvidenceKind::Security,
         subject: format!("env:webhook-{}", platform.as_str()),
+        controls: Vec::new(),
+        predicate_type: predicate_type_for(EvidenceKind::Security),
         actor: "evident-server".to_owned(),
         now,
         retain_until: retain_until(state, now),
@@ -434,7 +438,7 @@ async fn record_rejection(
     };
     let result = match draft.build() {
         Ok(evidence) => state.inner.writer.append(evidence, None).await,
-        Err(e) => Err(e),
+        Err(e) => Err(e.to_string()),
     };
     match result {
         Ok(Appended::Stored(entry) | Appended::Duplicate(entry)) => eprintln!(

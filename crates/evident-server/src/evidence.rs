@@ -1,33 +1,9 @@
-//! Building a piece of evidence (record + in-toto statement + content) for the store.
+//! The evidence the server records: the shared [`Draft`] of the store, with the server's
+//! predicate types.
 
-use std::collections::BTreeMap;
-
-use evident_ledger::record::{BlobRef, EvidenceKind, EvidenceRecord, subject_digest};
-use evident_ledger::statement::{ResourceDescriptor, Statement, predicate_type};
-use evident_store::{NewEvidence, blob::sha256_hex, timefmt};
-use jiff::Timestamp;
-use serde_json::{Map, Value, json};
-
-/// What a new record needs, before it is signed.
-#[derive(Debug, Clone)]
-pub struct Draft {
-    /// What the evidence is.
-    pub kind: EvidenceKind,
-    /// `git:<commit>`, `sha256:<digest>` or `env:<name>`.
-    pub subject: String,
-    /// Who or what caused it.
-    pub actor: String,
-    /// When it was recorded.
-    pub now: Timestamp,
-    /// Until when it must be kept.
-    pub retain_until: Timestamp,
-    /// Labels of the record (indexed facts for humans and de-duplication).
-    pub labels: BTreeMap<String, String>,
-    /// The statement's predicate (without `actor`, `time` and `content`, which are added).
-    pub predicate: Map<String, Value>,
-    /// Content blobs: media type, optional name, bytes.
-    pub content: Vec<(String, Option<String>, Vec<u8>)>,
-}
+use evident_ledger::record::EvidenceKind;
+use evident_ledger::statement::predicate_type;
+pub use evident_store::draft::Draft;
 
 /// The predicate type evident uses for a kind the server records.
 pub fn predicate_type_for(kind: EvidenceKind) -> String {
@@ -37,68 +13,16 @@ pub fn predicate_type_for(kind: EvidenceKind) -> String {
     }
 }
 
-impl Draft {
-    /// Builds the record and the statement; content blobs are referenced by digest in the
-    /// predicate's `content` list.
-    pub fn build(self) -> Result<NewEvidence, String> {
-        let (alg, value) = subject_digest(&self.subject)?;
-        let mut predicate = self.predicate;
-        predicate.insert("actor".into(), json!(self.actor));
-        predicate.insert("time".into(), json!(timefmt::format(self.now)));
-        let mut descriptors = Vec::new();
-        let mut content = Vec::new();
-        for (media_type, name, bytes) in self.content {
-            let sha = sha256_hex(&bytes);
-            let mut rd = json!({ "digest": { "sha256": sha }, "mediaType": media_type });
-            if let Some(name) = &name {
-                rd["name"] = json!(name);
-            }
-            descriptors.push(rd);
-            let blob = BlobRef {
-                media_type,
-                name,
-                sha256: sha,
-                size: bytes.len() as u64,
-            };
-            content.push((blob, bytes));
-        }
-        if !descriptors.is_empty() {
-            predicate.insert("content".into(), Value::Array(descriptors));
-        }
-        let predicate_type = predicate_type_for(self.kind);
-        let statement = Statement::new(
-            vec![ResourceDescriptor {
-                name: Some(self.subject.clone()),
-                digest: BTreeMap::from([(alg, value)]),
-                ..ResourceDescriptor::default()
-            }],
-            predicate_type.clone(),
-            Value::Object(predicate),
-        );
-        statement
-            .validate()
-            .map_err(|e| format!("the statement: {e}"))?;
-        let record = EvidenceRecord {
-            kind: self.kind,
-            subject: self.subject,
-            controls: Vec::new(),
-            actor: self.actor,
-            recorded_at: timefmt::format(self.now),
-            retain_until: timefmt::format(self.retain_until),
-            predicate_type,
-            blobs: Vec::new(),
-            labels: self.labels,
-        };
-        Ok(NewEvidence {
-            record,
-            statement,
-            content,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use evident_store::blob::sha256_hex;
+    use evident_store::draft::blob;
+    use evident_store::timefmt;
+    use jiff::Timestamp;
+    use serde_json::Map;
+
     use super::*;
 
     #[test]
@@ -107,12 +31,14 @@ mod tests {
         let draft = Draft {
             kind: EvidenceKind::Event,
             subject: "env:github".into(),
+            controls: Vec::new(),
+            predicate_type: predicate_type_for(EvidenceKind::Event),
             actor: "webhook:github".into(),
             now,
             retain_until: timefmt::add_years(now, 7).unwrap(),
             labels: BTreeMap::from([("platform".into(), "github".into())]),
             predicate: Map::new(),
-            content: vec![("application/json".into(), None, b"{}".to_vec())],
+            content: vec![(blob("application/json", None), b"{}".to_vec())],
         };
         let ev = draft.build().unwrap();
         assert_eq!(ev.record.predicate_type, predicate_type::EVIDENT_EVENT_V1);
@@ -127,6 +53,8 @@ mod tests {
         let draft = Draft {
             kind: EvidenceKind::Security,
             subject: "env:not ok".into(),
+            controls: Vec::new(),
+            predicate_type: predicate_type_for(EvidenceKind::Security),
             actor: "x".into(),
             now,
             retain_until: now,

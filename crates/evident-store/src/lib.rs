@@ -6,6 +6,7 @@
 //!   type (SQLite now).
 
 pub mod blob;
+pub mod draft;
 mod fsutil;
 pub mod index;
 pub mod keys;

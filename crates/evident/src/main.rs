@@ -59,6 +59,7 @@ failure_from!(
     evident_secrets::ScannerError,
     evident_store::StoreError,
     evident_store::blob::BlobError,
+    evident_store::draft::DraftError,
     evident_store::keys::KeyError,
 );
 

@@ -11,26 +11,7 @@ pub const PERSISTED_CREDENTIALS: &str = "persisted-credentials";
 pub const LONG_LIVED_CLOUD_KEYS: &str = "long-lived-cloud-keys";
 pub const SELF_HOSTED_RUNNER_ON_PULL_REQUEST: &str = "self-hosted-runner-on-pull-request";
 
-fn check(
-    id: &str,
-    title: &str,
-    severity: Severity,
-    confidence: Confidence,
-    controls: &[&str],
-    why: &str,
-    fix: &str,
-) -> Check {
-    Check {
-        id: id.to_owned(),
-        scanner: crate::SCANNER.to_owned(),
-        title: title.to_owned(),
-        severity,
-        confidence,
-        controls: controls.iter().map(|c| (*c).to_owned()).collect(),
-        why: why.to_owned(),
-        fix: fix.to_owned(),
-    }
-}
+use crate::check;
 
 /// The GitHub supply-chain checks.
 pub fn checks() -> Vec<Check> {

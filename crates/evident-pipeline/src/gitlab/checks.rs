@@ -36,26 +36,7 @@ pub const UNPINNED_INCLUDE: &str = "gitlab-unpinned-include";
 pub const UNPINNED_IMAGE: &str = "gitlab-unpinned-image";
 pub const UNTRUSTED_VARIABLE: &str = "gitlab-untrusted-variable-in-script";
 
-fn check(
-    id: &str,
-    title: &str,
-    severity: Severity,
-    confidence: Confidence,
-    controls: &[&str],
-    why: &str,
-    fix: &str,
-) -> Check {
-    Check {
-        id: id.to_owned(),
-        scanner: crate::SCANNER.to_owned(),
-        title: title.to_owned(),
-        severity,
-        confidence,
-        controls: controls.iter().map(|c| (*c).to_owned()).collect(),
-        why: why.to_owned(),
-        fix: fix.to_owned(),
-    }
-}
+use crate::check;
 
 /// The GitLab-specific checks.
 pub fn own_checks() -> Vec<Check> {

@@ -33,26 +33,7 @@ pub const BRANCH_DELETION_ALLOWED: &str = "branch-deletion-allowed";
 pub const LINEAR_HISTORY_NOT_REQUIRED: &str = "linear-history-not-required";
 pub const CONVERSATION_RESOLUTION_NOT_REQUIRED: &str = "conversation-resolution-not-required";
 
-fn check(
-    id: &str,
-    title: &str,
-    severity: Severity,
-    confidence: Confidence,
-    controls: &[&str],
-    why: &str,
-    fix: &str,
-) -> Check {
-    Check {
-        id: id.to_owned(),
-        scanner: crate::SCANNER.to_owned(),
-        title: title.to_owned(),
-        severity,
-        confidence,
-        controls: controls.iter().map(|c| (*c).to_owned()).collect(),
-        why: why.to_owned(),
-        fix: fix.to_owned(),
-    }
-}
+use crate::check;
 
 /// The repository settings checks.
 #[allow(clippy::too_many_lines)] // one table

@@ -10,8 +10,9 @@ use evident_core::environments::parse_duration;
 use evident_gate::decision::{Decision, Gate, PolicyFile, PolicyOutcome, Verdict};
 use evident_gate::exception::{self, ExceptionAction, ExceptionRecord};
 use evident_gate::input::{BreakGlass, BreakGlassPredicate, EvidenceItem, ReportFile, ScanResult};
-use evident_ledger::record::{BlobRef, EvidenceKind, LogEntry};
+use evident_ledger::record::{EvidenceKind, LogEntry};
 use evident_ledger::statement::predicate_type;
+use evident_store::draft;
 use evident_store::index::Query;
 use jiff::Timestamp;
 use serde_json::json;
@@ -467,7 +468,7 @@ fn record_decision(
     );
     let decision_json = serde_json::to_vec_pretty(decision)?;
     let mut content = vec![(
-        blob("application/json", "gate-decision.json"),
+        draft::blob("application/json", Some("gate-decision.json")),
         decision_json,
     )];
     let config_file = if config.source.origin.is_empty() {
@@ -484,7 +485,7 @@ fn record_decision(
                 path.display()
             );
         }
-        content.push((blob("application/toml", "evident.toml"), bytes));
+        content.push((draft::blob("application/toml", Some("evident.toml")), bytes));
     }
     for f in &decision.policy.rego {
         let bytes = std::fs::read(base.join(&f.file))
@@ -492,7 +493,7 @@ fn record_decision(
         if evident_core::sha256_hex(&bytes) != f.sha256 {
             fail!("{} changed while the gate ran; run it again", f.file);
         }
-        content.push((blob("text/plain", &f.file), bytes));
+        content.push((draft::blob("text/plain", Some(&f.file)), bytes));
     }
     let draft = super::record::Draft {
         kind: EvidenceKind::GateDecision,
@@ -514,13 +515,4 @@ fn record_decision(
     };
     let (seq, _) = super::record::append(store_opt, &args.key, draft.build()?)?;
     Ok(seq)
-}
-
-fn blob(media_type: &str, name: &str) -> BlobRef {
-    BlobRef {
-        sha256: String::new(),
-        size: 0,
-        media_type: media_type.to_owned(),
-        name: Some(name.to_owned()),
-    }
 }

@@ -5,8 +5,9 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
-use evident_ledger::record::{BlobRef, EvidenceKind, EvidenceRecord, subject_digest};
-use evident_ledger::statement::{ResourceDescriptor, Statement, predicate_type};
+use evident_ledger::record::EvidenceKind;
+use evident_ledger::statement::{Statement, predicate_type};
+pub use evident_store::draft::Draft;
 use evident_store::index::{IndexRow, Query};
 use evident_store::{NewEvidence, Store, timefmt};
 use jiff::Timestamp;
@@ -31,25 +32,6 @@ pub fn predicate_type_for(kind: EvidenceKind) -> String {
     }
 }
 
-/// The in-toto subject for a subject text.
-pub fn subject_descriptor(subject: &str) -> Result<ResourceDescriptor, Failure> {
-    let (alg, value) = subject_digest(subject).map_err(|e| anyhow!(e))?;
-    Ok(ResourceDescriptor {
-        name: Some(subject.to_owned()),
-        digest: BTreeMap::from([(alg, value)]),
-        ..ResourceDescriptor::default()
-    })
-}
-
-/// The descriptor of a content blob.
-pub fn blob_descriptor(blob: &BlobRef, sha256: &str) -> Value {
-    let mut rd = json!({ "digest": { "sha256": sha256 }, "mediaType": blob.media_type });
-    if let Some(name) = &blob.name {
-        rd["name"] = json!(name);
-    }
-    rd
-}
-
 fn guess_media_type(name: &str) -> &'static str {
     let lower = name.to_ascii_lowercase();
     let ext = lower.rsplit('.').next().unwrap_or("");
@@ -62,73 +44,6 @@ fn guess_media_type(name: &str) -> &'static str {
         "html" | "htm" => "text/html",
         "pdf" => "application/pdf",
         _ => "application/octet-stream",
-    }
-}
-
-/// What a new record needs, before it is signed.
-pub struct Draft {
-    pub kind: EvidenceKind,
-    pub subject: String,
-    pub controls: Vec<String>,
-    pub actor: String,
-    pub now: Timestamp,
-    pub retain_until: Timestamp,
-    pub labels: BTreeMap<String, String>,
-    pub predicate_type: String,
-    pub predicate: serde_json::Map<String, Value>,
-    pub content: Vec<(BlobRef, Vec<u8>)>,
-}
-
-impl Draft {
-    /// Builds the record and the statement; content blobs are referenced by digest in the
-    /// predicate's `content` list.
-    pub fn build(self) -> Result<NewEvidence, Failure> {
-        let mut predicate = self.predicate;
-        predicate
-            .entry("actor")
-            .or_insert_with(|| json!(self.actor));
-        predicate
-            .entry("time")
-            .or_insert_with(|| json!(timefmt::format(self.now)));
-        let mut blobs = Vec::new();
-        let mut content = Vec::new();
-        for (mut blob, bytes) in self.content {
-            let sha = evident_store::blob::sha256_hex(&bytes);
-            blob.sha256.clone_from(&sha);
-            blob.size = bytes.len() as u64;
-            content.push(blob_descriptor(&blob, &sha));
-            blobs.push((blob, bytes));
-        }
-        if !content.is_empty() {
-            predicate.insert("content".into(), Value::Array(content));
-        }
-        let statement = Statement::new(
-            vec![subject_descriptor(&self.subject)?],
-            self.predicate_type.clone(),
-            Value::Object(predicate),
-        );
-        statement
-            .validate()
-            .map_err(|e| anyhow!("the statement: {e}"))?;
-        let mut controls = self.controls;
-        controls.sort();
-        controls.dedup();
-        let record = EvidenceRecord {
-            kind: self.kind,
-            subject: self.subject,
-            controls,
-            actor: self.actor,
-            recorded_at: timefmt::format(self.now),
-            retain_until: timefmt::format(self.retain_until),
-            predicate_type: self.predicate_type,
-            blobs: Vec::new(),
-            labels: self.labels,
-        };
-        Ok(NewEvidence {
-            record,
-            statement,
-            content: blobs,
-        })
     }
 }
 
@@ -188,7 +103,7 @@ pub fn record(
             .media_type
             .clone()
             .unwrap_or_else(|| guess_media_type(&name).to_owned());
-        content.push((blob_ref(Some(name), media_type), bytes));
+        content.push((evident_store::draft::blob(&media_type, Some(&name)), bytes));
     } else if args.stdin {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -199,7 +114,7 @@ pub fn record(
             .media_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".to_owned());
-        content.push((blob_ref(None, media_type), bytes));
+        content.push((evident_store::draft::blob(&media_type, None), bytes));
     }
     let mut predicate = serde_json::Map::new();
     for (k, v) in [("reason", &args.reason), ("ticket", &args.ticket)] {
@@ -233,15 +148,6 @@ pub fn record(
         ))?,
     }
     Ok(Outcome::Clean)
-}
-
-fn blob_ref(name: Option<String>, media_type: String) -> BlobRef {
-    BlobRef {
-        sha256: String::new(),
-        size: 0,
-        media_type,
-        name,
-    }
 }
 
 /// Builds an index query from the command-line filter.
