@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use crate::Severity;
 use crate::environments::{
-    DepsSection, Environment, GateSection, ImportSection, PipelineSection, REQUIREMENTS, Rollout,
-    Tighten, parse_duration,
+    DepsSection, Environment, GateSection, IacSection, ImportSection, PipelineSection,
+    REQUIREMENTS, Rollout, Tighten, parse_duration,
 };
 
 /// The file name looked for at the project root.
@@ -44,6 +44,8 @@ pub struct Config {
     pub deps: DepsSection,
     #[serde(default)]
     pub pipeline: PipelineSection,
+    #[serde(default)]
+    pub iac: IacSection,
     /// Where the configuration came from, to cite its lines.
     #[serde(skip)]
     pub source: Source,

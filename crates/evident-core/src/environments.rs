@@ -196,6 +196,22 @@ pub struct PipelineSection {
     pub required_status_checks: Vec<String>,
 }
 
+/// `[iac]`: what the policy expects of infrastructure definitions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IacSection {
+    /// Registries images may come from (`registry.example.com`, `ghcr.io/acme`); empty: any.
+    #[serde(default)]
+    pub approved_registries: Vec<String>,
+    /// Name globs of buckets that hold evidence or audit logs (default `*evidence*`,
+    /// `*audit*`, `*cloudtrail*`).
+    #[serde(default)]
+    pub evidence_buckets: Vec<String>,
+    /// Terraform variable files applied to every root module, relative to the scanned path.
+    #[serde(default)]
+    pub var_files: Vec<String>,
+}
+
 /// Parses a duration such as `4h`, `90m`, `1h30m`, `45s` or `2d`.
 pub fn parse_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     let bad = || {

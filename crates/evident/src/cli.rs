@@ -554,6 +554,47 @@ pub enum ScanCommand {
     ///   GITHUB_TOKEN=… evident scan settings --github OWNER/REPO
     #[command(verbatim_doc_comment)]
     Settings(SettingsArgs),
+    /// Check infrastructure as code: Terraform (HCL and plan JSON), Kubernetes, Dockerfile and
+    /// CloudFormation, against the controls.
+    ///
+    /// Every supported file under PATH is found by itself: `*.tf` (each directory is a module;
+    /// variables, tfvars, locals, count/for_each and local modules are followed), plan JSON
+    /// from `terraform show -json`, Kubernetes manifests, CloudFormation templates and
+    /// Dockerfiles. Suppress one finding in place with a comment on or above the line:
+    /// `# evident:ignore <check-id> reason=<why>`.
+    ///
+    /// Examples:
+    ///   evident scan iac                            # everything under the current directory
+    ///   evident scan iac infra/ --var-file prod.tfvars --var env=prod
+    ///   terraform show -json plan.out > plan.json && evident scan iac plan.json
+    ///   helm template ./chart | evident scan iac -
+    ///   evident scan iac --format sarif > iac.sarif # resource addresses in logicalLocations
+    #[command(verbatim_doc_comment)]
+    Iac(IacArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IacArgs {
+    /// A directory, a file, or `-` for standard input [default: the current directory].
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// A Terraform variable file applied to every root module (repeatable; after
+    /// terraform.tfvars, *.auto.tfvars and `[iac] var_files`).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// A Terraform variable, `NAME=VALUE` (repeatable; applied last).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A registry images may come from (repeatable; adds to `[iac] approved_registries`).
+    #[arg(long = "approved-registry", value_name = "REGISTRY")]
+    pub approved_registries: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Record the results in the evidence ledger, for the current commit.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub key: KeyArgs,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ pub fn all_checks() -> Result<Vec<Check>, Failure> {
         .collect();
     checks.extend(evident_deps::checks::all());
     checks.extend(evident_pipeline::all_checks());
+    checks.extend(evident_iac::checks::metadata());
     checks.sort_by(|a, b| (&a.scanner, &a.id).cmp(&(&b.scanner, &b.id)));
     Ok(checks)
 }
@@ -34,7 +35,7 @@ pub fn run(args: &ChecksArgs) -> Result<Outcome, Failure> {
         checks.retain(|c| c.scanner == *scanner);
         if checks.is_empty() {
             return Err(anyhow::anyhow!(
-                "no checks for scanner `{scanner}`; scanners with checks: pipeline, sca, secrets"
+                "no checks for scanner `{scanner}`; scanners with checks: iac, pipeline, sca, secrets"
             )
             .into());
         }
@@ -87,6 +88,10 @@ pub fn markdown(checks: &[Check], scanner: Option<&str>) -> String {
         Some("pipeline") => (
             "Pipeline checks",
             "Each is one entry in `crates/evident-pipeline/src/`: shared compliance checks in `compliance.rs`, platform checks in `github/` and `gitlab/` (raised by `evident scan pipeline`), repository settings checks in `settings/` (`evident scan settings`), and `posture-drift` in `drift.rs` (`evident drift check`).",
+        ),
+        Some("iac") => (
+            "Infrastructure-as-code checks",
+            "Each is one entry in `crates/evident-iac/src/checks/` (AWS, Google Cloud and Azure for Terraform HCL, Terraform plans and CloudFormation; Kubernetes; Dockerfile) with failing and passing fixtures in `crates/evident-iac/tests/fixtures/checks/<id>/`; `evident scan iac` raises them.",
         ),
         _ => ("Checks", "Every check of every scanner."),
     };

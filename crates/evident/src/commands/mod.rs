@@ -8,6 +8,7 @@ mod exception;
 mod export;
 mod gate;
 mod gate_render;
+mod iac;
 mod import;
 mod init;
 mod keys;
@@ -38,6 +39,9 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
         ),
         Command::Scan(ScanCommand::Pipeline(args)) => {
             pipeline::scan(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
+        }
+        Command::Scan(ScanCommand::Iac(args)) => {
+            iac::scan(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
         }
         Command::Scan(ScanCommand::Deps(args)) => {
             deps::scan_deps(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
