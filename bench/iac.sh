@@ -52,24 +52,24 @@ wall_ms() {
 rss_mb() {
     if [[ -x /usr/bin/time ]]; then
         /usr/bin/time -f '%M' -o "$OUT/rss" "$@" >/dev/null 2>&1 || true
-        awk '{printf "%.0f", $1 / 1024}' "$OUT/rss"
+        tail -1 "$OUT/rss" | awk '{printf "%.0f", $1 / 1024}'
     else
         echo "-"
     fi
 }
 
 count_evident() {
-    "$BIN" scan iac "$1" --format json 2>/dev/null \
-        | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len([f for f in r["findings"] if not f.get("suppressed")]))' || echo "?"
+    { "$BIN" scan iac "$1" --format json 2>/dev/null || true; } \
+        | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len([f for f in r["findings"] if not f.get("suppressed")]))'
 }
 
 count_checkov() {
-    "$CHECKOV" -d "$1" --quiet --compact -o json --framework terraform kubernetes dockerfile 2>/dev/null \
+    { "$CHECKOV" -d "$1" --quiet --compact -o json --framework terraform kubernetes dockerfile 2>/dev/null || true; } \
         | python3 -c '
 import json, sys
 data = json.load(sys.stdin)
 data = data if isinstance(data, list) else [data]
-print(sum(len(d.get("results", {}).get("failed_checks", [])) for d in data))' || echo "?"
+print(sum(len(d.get("results", {}).get("failed_checks", [])) for d in data))'
 }
 
 {

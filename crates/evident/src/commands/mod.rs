@@ -93,8 +93,17 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
 /// Writes `text` to standard output, treating a closed pipe as success.
 pub fn print(text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
-    let mut out = anstream::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
+    if text.as_bytes().contains(&0x1b) {
+        // Colour escapes: anstream strips them when stdout is not a terminal or NO_COLOR is set.
+        let mut out = anstream::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+    } else {
+        // Plain text (JSON, SARIF, JUnit, uncoloured human output) goes out as is, without
+        // the byte-by-byte escape filter.
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+    }
     Ok(())
 }
