@@ -107,6 +107,32 @@ impl<'a> Attr<'a> {
     pub fn is_set(self) -> bool {
         self.known().is_some_and(Node::is_set)
     }
+
+    /// Not written: missing, null, or an empty block list or map (plan JSON writes unset
+    /// attributes as `null` and unset blocks as `[]`). Unknown values are never absent; unlike
+    /// [`Attr::is_set`], a known `false` or empty string is not absent either.
+    pub fn is_absent(self) -> bool {
+        match self {
+            Attr::Missing => true,
+            Attr::Unknown => false,
+            Attr::Known(n) => match &n.value {
+                Value::Null => true,
+                Value::List(l) => l.is_empty(),
+                Value::Map(m) => m.is_empty(),
+                _ => false,
+            },
+        }
+    }
+
+    /// The same lookup with a known `null` counted as [`Attr::Missing`] (a plan's unset
+    /// attribute, a YAML `key:` without a value).
+    #[must_use]
+    pub fn null_as_missing(self) -> Attr<'a> {
+        match self {
+            Attr::Known(n) if matches!(n.value, Value::Null) => Attr::Missing,
+            other => other,
+        }
+    }
 }
 
 impl Node {
@@ -182,6 +208,11 @@ impl Node {
         matches!(self.value, Value::Unknown { .. })
     }
 
+    /// The node's line, or `fallback` when the input gave it none (line 0).
+    pub fn line_or(&self, fallback: u32) -> u32 {
+        if self.line > 0 { self.line } else { fallback }
+    }
+
     /// A boolean, also from the strings `true`/`false` (CloudFormation and Kubernetes
     /// annotations write booleans as strings).
     pub fn as_bool(&self) -> Option<bool> {
@@ -231,6 +262,12 @@ impl Node {
             _ => (&[][..], Some(self)),
         };
         list.iter().chain(single)
+    }
+
+    /// The strings among [`Node::items`]: the string itself, or the string items of a list
+    /// (unknown and other items are skipped).
+    pub fn strings(&self) -> Vec<&str> {
+        self.items().filter_map(Node::as_str).collect()
     }
 
     /// Known and neither null, `false`, an empty string nor an empty list or map.
@@ -307,6 +344,25 @@ impl Resource {
     /// Looks up a dotted path in the body (see [`Node::lookup`]).
     pub fn attr(&self, path: &str) -> Attr<'_> {
         self.body.lookup(path)
+    }
+
+    /// Are both resources in the same Terraform module instance (both at the root, or reached
+    /// through the same module call)? Always true for inputs without modules.
+    pub fn same_module(&self, other: &Resource) -> bool {
+        self.module.as_ref().map(|m| &m.address) == other.module.as_ref().map(|m| &m.address)
+    }
+
+    /// Can the two resources refer to each other? Same platform, and the same module instance
+    /// (Terraform HCL), the same template (CloudFormation), or anywhere (plan JSON, others).
+    pub fn same_scope(&self, other: &Resource) -> bool {
+        if self.platform != other.platform {
+            return false;
+        }
+        match self.platform {
+            Platform::Terraform => self.same_module(other),
+            Platform::CloudFormation => self.file == other.file,
+            _ => true,
+        }
     }
 
     /// The line of the attribute at `path` when it is there, else the resource's line.
@@ -421,23 +477,8 @@ impl Model {
         target: &'a Resource,
         names: &'a [&'a str],
     ) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.of_kind(kind).filter(move |r| {
-            r.platform == target.platform
-                && same_scope(r, target)
-                && r.refers_to(path, target, names)
-        })
-    }
-}
-
-/// Two resources can refer to each other: same module instance (Terraform), same template
-/// (CloudFormation), or anywhere for plan JSON.
-fn same_scope(a: &Resource, b: &Resource) -> bool {
-    match a.platform {
-        Platform::Terraform => {
-            a.module.as_ref().map(|m| &m.address) == b.module.as_ref().map(|m| &m.address)
-        }
-        Platform::CloudFormation => a.file == b.file,
-        _ => true,
+        self.of_kind(kind)
+            .filter(move |r| r.same_scope(target) && r.refers_to(path, target, names))
     }
 }
 
@@ -463,6 +504,79 @@ mod tests {
         }
         assert!(r.attr("policy").is_unknown());
         assert!(r.attr("policy.Statement").is_unknown());
+    }
+
+    #[test]
+    fn absent_is_missing_null_or_an_empty_block() {
+        let r = Resource::from_json(
+            Platform::TerraformPlan,
+            "google_container_cluster",
+            "google_container_cluster.c",
+            &json!({"a": null, "b": [], "c": {}, "d": false, "e": "", "f": [{}], "g": 0}),
+        );
+        for path in ["a", "b", "c", "missing", "a.deeper"] {
+            assert!(r.attr(path).is_absent(), "{path}");
+        }
+        for path in ["d", "e", "f", "g"] {
+            assert!(!r.attr(path).is_absent(), "{path}");
+        }
+        assert!(!Attr::Unknown.is_absent());
+    }
+
+    #[test]
+    fn null_counts_as_missing_only_when_asked() {
+        let n = Node::from_json(&json!({"a": null, "b": 1}), 1);
+        assert!(matches!(n.lookup("a"), Attr::Known(_)));
+        assert!(n.lookup("a").null_as_missing().is_missing());
+        assert_eq!(n.lookup("b").null_as_missing().number(), Some(1.0));
+        assert!(n.lookup("c").null_as_missing().is_missing());
+        assert!(Attr::Unknown.null_as_missing().is_unknown());
+    }
+
+    #[test]
+    fn line_or_falls_back_on_line_zero() {
+        assert_eq!(Node::new(7, Value::Null).line_or(3), 7);
+        assert_eq!(Node::new(0, Value::Null).line_or(3), 3);
+    }
+
+    #[test]
+    fn strings_of_a_string_or_a_list() {
+        let mut list = Node::from_json(&json!(["a", 1, null, "b"]), 1);
+        if let Value::List(items) = &mut list.value {
+            items.push(Node::unknown(1, vec!["var.x".into()]));
+        }
+        assert_eq!(list.strings(), ["a", "b"]);
+        assert_eq!(Node::from_json(&json!("one"), 1).strings(), ["one"]);
+        assert!(Node::from_json(&json!(true), 1).strings().is_empty());
+    }
+
+    #[test]
+    fn scope_is_module_instance_template_or_anything() {
+        let tf = |address: &str, module: Option<&str>| Resource {
+            module: module.map(|m| ModuleCall {
+                address: m.to_owned(),
+                file: "main.tf".to_owned(),
+                line: 1,
+            }),
+            ..Resource::from_json(Platform::Terraform, "aws_s3_bucket", address, &json!({}))
+        };
+        let root = tf("aws_s3_bucket.a", None);
+        let in_a = tf("module.a.aws_s3_bucket.b", Some("module.a"));
+        let in_b = tf("module.b.aws_s3_bucket.b", Some("module.b"));
+        assert!(root.same_module(&tf("aws_s3_bucket.c", None)));
+        assert!(!root.same_module(&in_a));
+        assert!(!in_a.same_scope(&in_b));
+        assert!(in_a.same_scope(&tf("module.a.aws_s3_bucket.c", Some("module.a"))));
+        let cfn = |file: &str| Resource {
+            file: file.to_owned(),
+            ..Resource::from_json(Platform::CloudFormation, "AWS::S3::Bucket", "B", &json!({}))
+        };
+        assert!(cfn("a.yaml").same_scope(&cfn("a.yaml")));
+        assert!(!cfn("a.yaml").same_scope(&cfn("b.yaml")));
+        let plan = Resource::from_json(Platform::TerraformPlan, "aws_s3_bucket", "x", &json!({}));
+        assert!(plan.same_scope(&plan.clone()));
+        assert!(!plan.same_scope(&root));
+        assert!(plan.same_module(&root));
     }
 
     #[test]

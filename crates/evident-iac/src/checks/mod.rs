@@ -12,6 +12,7 @@ use crate::model::{Model, Resource};
 
 pub mod aws;
 pub mod azure;
+pub(crate) mod common;
 pub mod docker;
 pub mod gcp;
 pub mod kubernetes;

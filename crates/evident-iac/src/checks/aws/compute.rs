@@ -6,7 +6,7 @@ use evident_core::Severity;
 use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Attr, Resource};
 
-use super::{HARDENING, at, get, is_cfn, line, require_true};
+use super::{HARDENING, at, get, is_cfn, require_true, setting};
 
 pub(super) fn checks() -> Vec<IacCheck> {
     vec![
@@ -80,7 +80,10 @@ fn imdsv2(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         match at(o, tokens) {
             Attr::Known(v) => {
                 if v.as_str() == Some("optional") {
-                    out.push(Hit::new(line(v, r), format!("{tokens} = \"optional\"")));
+                    out.push(Hit::new(
+                        v.line_or(r.line),
+                        format!("{tokens} = \"optional\""),
+                    ));
                 }
                 return;
             }
@@ -111,27 +114,23 @@ fn ecr_scan(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     {
         return;
     }
-    let path = if is_cfn(r) {
-        "ImageScanningConfiguration.ScanOnPush"
-    } else {
-        "image_scanning_configuration.scan_on_push"
-    };
+    let path = setting(
+        r,
+        "image_scanning_configuration.scan_on_push",
+        "ImageScanningConfiguration.ScanOnPush",
+    );
     require_true(r, out, path, true);
 }
 
 fn ecr_tag_mutable(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let key = if is_cfn(r) {
-        "ImageTagMutability"
-    } else {
-        "image_tag_mutability"
-    };
+    let key = setting(r, "image_tag_mutability", "ImageTagMutability");
     match get(r, key) {
         Attr::Missing => out.push(Hit::new(
             r.line,
             format!("{key} is not set (the default is MUTABLE)"),
         )),
         Attr::Known(n) if n.as_str() == Some("MUTABLE") => {
-            out.push(Hit::new(line(n, r), format!("{key} = \"MUTABLE\"")));
+            out.push(Hit::new(n.line_or(r.line), format!("{key} = \"MUTABLE\"")));
         }
         _ => {}
     }

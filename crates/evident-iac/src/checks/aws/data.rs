@@ -7,7 +7,7 @@ use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Attr, Node, Resource};
 
 use super::{
-    AT_REST, BACKUP, Flag, at, flag, flag_at, get, is_cfn, line, present, require_true, string,
+    AT_REST, BACKUP, Flag, at, flag, flag_at, get, is_cfn, present, require_true, setting, string,
 };
 
 pub(super) fn checks() -> Vec<IacCheck> {
@@ -243,14 +243,14 @@ fn block_device(
     match flag_at(dev, enc) {
         Flag::Off(l) => out.push(
             Hit::new(
-                if l > 0 { l } else { line(dev, r) },
+                if l > 0 { l } else { dev.line_or(r.line) },
                 format!("{what}: {enc} is false"),
             )
             .key(what.to_owned()),
         ),
         Flag::Missing if default_off => out.push(
             Hit::new(
-                line(dev, r),
+                dev.line_or(r.line),
                 format!("{what}: {enc} is not set (the default is unencrypted)"),
             )
             .key(what.to_owned()),
@@ -323,7 +323,7 @@ fn any_set(r: &Resource, keys: &[&str]) -> bool {
 }
 
 fn is_aurora(r: &Resource) -> bool {
-    let key = if is_cfn(r) { "Engine" } else { "engine" };
+    let key = setting(r, "engine", "Engine");
     string(r, key).is_some_and(|e| e.starts_with("aurora"))
 }
 
@@ -379,11 +379,11 @@ fn cluster_unencrypted(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 }
 
 fn dynamodb_kms(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let path = if is_cfn(r) {
-        "SSESpecification.SSEEnabled"
-    } else {
-        "server_side_encryption.enabled"
-    };
+    let path = setting(
+        r,
+        "server_side_encryption.enabled",
+        "SSESpecification.SSEEnabled",
+    );
     match flag(r, path) {
         Flag::Off(l) => out.push(Hit::new(
             if l > 0 { l } else { r.line },
@@ -398,11 +398,11 @@ fn dynamodb_kms(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 }
 
 fn dynamodb_pitr(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let path = if is_cfn(r) {
-        "PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled"
-    } else {
-        "point_in_time_recovery.enabled"
-    };
+    let path = setting(
+        r,
+        "point_in_time_recovery.enabled",
+        "PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled",
+    );
     require_true(r, out, path, true);
 }
 
@@ -423,11 +423,7 @@ fn sqs_unencrypted(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 }
 
 fn sns_unencrypted(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let key = if is_cfn(r) {
-        "KmsMasterKeyId"
-    } else {
-        "kms_master_key_id"
-    };
+    let key = setting(r, "kms_master_key_id", "KmsMasterKeyId");
     if present(r, key) == Some(false) {
         out.push(Hit::new(r.line, format!("{key} is not set")));
     }
@@ -460,7 +456,7 @@ fn kms_rotation(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 }
 
 fn efs_unencrypted(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let key = if is_cfn(r) { "Encrypted" } else { "encrypted" };
+    let key = setting(r, "encrypted", "Encrypted");
     require_true(r, out, key, true);
 }
 
@@ -481,21 +477,21 @@ fn elasticache_at_rest(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 fn redshift_unencrypted(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     // New clusters are encrypted by default since 2025: only an explicit `false` is reported.
-    let key = if is_cfn(r) { "Encrypted" } else { "encrypted" };
+    let key = setting(r, "encrypted", "Encrypted");
     require_true(r, out, key, false);
 }
 
 fn opensearch_at_rest(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let path = if is_cfn(r) {
-        "EncryptionAtRestOptions.Enabled"
-    } else {
-        "encrypt_at_rest.enabled"
-    };
+    let path = setting(
+        r,
+        "encrypt_at_rest.enabled",
+        "EncryptionAtRestOptions.Enabled",
+    );
     require_true(r, out, path, true);
 }
 
 fn log_group_kms(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let key = if is_cfn(r) { "KmsKeyId" } else { "kms_key_id" };
+    let key = setting(r, "kms_key_id", "KmsKeyId");
     if present(r, key) == Some(false) {
         out.push(Hit::new(r.line, format!("{key} is not set")));
     }
@@ -526,7 +522,10 @@ fn rds_backup_retention(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 } else {
                     format!("backups are kept {days} day(s)")
                 };
-                out.push(Hit::new(line(n, r), format!("{key} = {days}: {what}")));
+                out.push(Hit::new(
+                    n.line_or(r.line),
+                    format!("{key} = {days}: {what}"),
+                ));
             }
         }
         Attr::Missing => out.push(Hit::new(
@@ -541,11 +540,7 @@ fn rds_deletion_protection(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     if !r.kind.contains("luster") && is_aurora(r) {
         return;
     }
-    let key = if is_cfn(r) {
-        "DeletionProtection"
-    } else {
-        "deletion_protection"
-    };
+    let key = setting(r, "deletion_protection", "DeletionProtection");
     require_true(r, out, key, true);
 }
 

@@ -7,7 +7,7 @@ use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Attr, Resource};
 
 use super::policy::{self, Statement, is_full_wildcard, is_read_only, is_service_wildcard};
-use super::{LEAST_PRIVILEGE, get, is_cfn, line, present, strings};
+use super::{LEAST_PRIVILEGE, get, is_cfn, present};
 
 /// Resources that carry identity policies (Terraform and CloudFormation).
 const POLICY_KINDS: &[&str] = &[
@@ -264,10 +264,10 @@ fn admin_attached(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         _ => "policy_arn",
     };
     if let Attr::Known(n) = get(r, key)
-        && strings(n).iter().any(|a| a.ends_with(ADMIN_ARN_SUFFIX))
+        && n.strings().iter().any(|a| a.ends_with(ADMIN_ARN_SUFFIX))
     {
         out.push(Hit::new(
-            line(n, r),
+            n.line_or(r.line),
             format!("{key} includes AdministratorAccess"),
         ));
     }
@@ -317,7 +317,7 @@ fn password_policy(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 && len < 14.0
             {
                 out.push(Hit::new(
-                    line(n, r),
+                    n.line_or(r.line),
                     format!("minimum_password_length = {len}"),
                 ));
             }

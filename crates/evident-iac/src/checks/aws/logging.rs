@@ -6,9 +6,7 @@ use evident_core::Severity;
 use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Attr, Resource};
 
-use super::{
-    Flag, LOGGING, Link, at, flag, get, is_cfn, line, link, present, require_true, strings,
-};
+use super::{Flag, LOGGING, Link, at, flag, get, is_cfn, link, present, require_true, setting};
 
 pub(super) fn checks() -> Vec<IacCheck> {
     vec![
@@ -21,11 +19,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Set `is_multi_region_trail = true` on `aws_cloudtrail` (CloudFormation: `IsMultiRegionTrail: true`).",
             &["aws_cloudtrail", "AWS::CloudTrail::Trail"],
             |_, r, out| {
-                let key = if is_cfn(r) {
-                    "IsMultiRegionTrail"
-                } else {
-                    "is_multi_region_trail"
-                };
+                let key = setting(r, "is_multi_region_trail", "IsMultiRegionTrail");
                 require_true(r, out, key, true);
             },
         ),
@@ -43,11 +37,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Set `enable_log_file_validation = true` on `aws_cloudtrail` (CloudFormation: `EnableLogFileValidation: true`).",
             &["aws_cloudtrail", "AWS::CloudTrail::Trail"],
             |_, r, out| {
-                let key = if is_cfn(r) {
-                    "EnableLogFileValidation"
-                } else {
-                    "enable_log_file_validation"
-                };
+                let key = setting(r, "enable_log_file_validation", "EnableLogFileValidation");
                 require_true(r, out, key, true);
             },
         ),
@@ -66,7 +56,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Set `kms_key_id = aws_kms_key.trail.arn` on `aws_cloudtrail` (CloudFormation: `KMSKeyId`), with a key policy that lets cloudtrail.amazonaws.com encrypt.",
             &["aws_cloudtrail", "AWS::CloudTrail::Trail"],
             |_, r, out| {
-                let key = if is_cfn(r) { "KMSKeyId" } else { "kms_key_id" };
+                let key = setting(r, "kms_key_id", "KMSKeyId");
                 if present(r, key) == Some(false) {
                     out.push(Hit::new(r.line, format!("{key} is not set")));
                 }
@@ -181,7 +171,10 @@ fn lb_access_logs(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                     "LoadBalancerAttributes has no access_logs.s3.enabled = true",
                 )),
                 Some((s, Attr::Known(v))) if v.as_bool() == Some(false) => {
-                    out.push(Hit::new(line(s, r), "access_logs.s3.enabled is false"));
+                    out.push(Hit::new(
+                        s.line_or(r.line),
+                        "access_logs.s3.enabled is false",
+                    ));
                 }
                 Some(_) => {}
             }
@@ -190,11 +183,7 @@ fn lb_access_logs(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 }
 
 fn cloudfront_logging(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let key = if is_cfn(r) {
-        "DistributionConfig.Logging"
-    } else {
-        "logging_config"
-    };
+    let key = setting(r, "logging_config", "DistributionConfig.Logging");
     if is_cfn(r) && get(r, "DistributionConfig").is_unknown() {
         return;
     }
@@ -215,7 +204,7 @@ fn eks_audit_logging(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 let unknown = list.items().any(|t| at(t, "Type").str().is_none());
                 if !unknown && !types.contains(&"audit") {
                     out.push(Hit::new(
-                        line(list, r),
+                        list.line_or(r.line),
                         "EnabledTypes does not include audit",
                     ));
                 }
@@ -228,9 +217,9 @@ fn eks_audit_logging(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         Attr::Missing => out.push(Hit::new(r.line, "enabled_cluster_log_types is not set")),
         Attr::Known(list) => {
             let all_known = list.items().all(|t| t.as_str().is_some());
-            if all_known && !strings(list).contains(&"audit") {
+            if all_known && !list.strings().contains(&"audit") {
                 out.push(Hit::new(
-                    line(list, r),
+                    list.line_or(r.line),
                     "enabled_cluster_log_types does not include \"audit\"",
                 ));
             }

@@ -83,12 +83,15 @@ fn is_cfn(r: &Resource) -> bool {
     r.platform == Platform::CloudFormation
 }
 
+/// The name of a setting in the resource's language: `terraform` in Terraform (HCL and plan),
+/// `cloudformation` in CloudFormation.
+fn setting<'a>(r: &Resource, terraform: &'a str, cloudformation: &'a str) -> &'a str {
+    if is_cfn(r) { cloudformation } else { terraform }
+}
+
 /// Looks up `path` under `node`, a plan's `null` counting as missing.
 fn at<'a>(node: &'a Node, path: &str) -> Attr<'a> {
-    match node.lookup(path) {
-        Attr::Known(n) if matches!(n.value, Value::Null) => Attr::Missing,
-        other => other,
-    }
+    node.lookup(path).null_as_missing()
 }
 
 /// Looks up `path` in a resource's body, a plan's `null` counting as missing.
@@ -143,13 +146,11 @@ fn forbid_true(r: &Resource, out: &mut Vec<super::Hit>, path: &str) {
     if let Attr::Known(n) = get(r, path)
         && n.as_bool() == Some(true)
     {
-        out.push(super::Hit::new(line(n, r), format!("{path} is true")));
+        out.push(super::Hit::new(
+            n.line_or(r.line),
+            format!("{path} is true"),
+        ));
     }
-}
-
-/// The line of a node, or the resource's when the node has none.
-fn line(n: &Node, r: &Resource) -> u32 {
-    if n.line > 0 { n.line } else { r.line }
 }
 
 /// A known string at `path`.
@@ -164,25 +165,6 @@ fn present(r: &Resource, path: &str) -> Option<bool> {
         Attr::Missing => Some(false),
         Attr::Unknown => None,
         Attr::Known(n) => Some(n.is_set() || n.is_unknown()),
-    }
-}
-
-/// The known strings of a string or a list of strings (unknown items skipped).
-fn strings(node: &Node) -> Vec<&str> {
-    node.items().filter_map(Node::as_str).collect()
-}
-
-/// Can `a` and `b` refer to each other (same module instance, same template)?
-fn same_scope(a: &Resource, b: &Resource) -> bool {
-    if a.platform != b.platform {
-        return false;
-    }
-    match a.platform {
-        Platform::Terraform => {
-            a.module.as_ref().map(|m| &m.address) == b.module.as_ref().map(|m| &m.address)
-        }
-        Platform::CloudFormation => a.file == b.file,
-        _ => true,
     }
 }
 
@@ -208,7 +190,7 @@ fn link<'a>(
         return Link::Found(found);
     }
     let unsure = model.of_kind(kind).any(|r| {
-        same_scope(r, target)
+        r.same_scope(target)
             && match r.body.get(path) {
                 Some(n) if n.is_unknown() => !n.refs().iter().any(|x| names_resource(model, r, x)),
                 Some(n) => n.as_str().is_none() && !matches!(n.value, Value::Null),
@@ -222,7 +204,7 @@ fn link<'a>(
 /// same scope (so it can be told which one it is)?
 fn names_resource(model: &Model, from: &Resource, reference: &str) -> bool {
     model.resources.iter().any(|r| {
-        if !same_scope(r, from) {
+        if !r.same_scope(from) {
             return false;
         }
         let address = match &r.module {
@@ -265,7 +247,8 @@ fn tag<'a>(r: &'a Resource, key: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
     use crate::Options;
-    use crate::checks::{Ctx, Hit};
+    use crate::checks::Hit;
+    use crate::checks::common::test_support::run_in;
 
     /// Runs check `id` on `target` within a model of `resources` (target included).
     pub(super) fn run_on(id: &str, resources: Vec<Resource>, target: usize) -> Vec<Hit> {
@@ -279,24 +262,7 @@ mod tests {
         options: &Options,
     ) -> Vec<Hit> {
         let model = Model::new(resources);
-        let ctx = Ctx {
-            model: &model,
-            options,
-        };
-        let all = checks();
-        let c = all
-            .iter()
-            .find(|c| c.meta.id == id)
-            .unwrap_or_else(|| panic!("no check {id}"));
-        let r = &model.resources[target];
-        assert!(
-            c.kinds.contains(&r.kind.as_str()),
-            "{id} does not apply to {}",
-            r.kind
-        );
-        let mut out = Vec::new();
-        (c.run)(&ctx, r, &mut out);
-        out
+        run_in(&model, id, &model.resources[target], options)
     }
 
     pub(super) fn tf(kind: &str, name: &str, body: &serde_json::Value) -> Resource {

@@ -6,7 +6,8 @@ use evident_core::Severity;
 use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Attr, Node, Resource, Value};
 
-use super::{Flag, NETWORK, at, forbid_true, get, is_cfn, line, strings};
+use super::{Flag, NETWORK, at, forbid_true, get, is_cfn, setting};
+use crate::checks::common::is_any_cidr;
 
 const SG_KINDS: &[&str] = &[
     "aws_security_group",
@@ -60,14 +61,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
                 "aws_rds_cluster_instance",
                 "AWS::RDS::DBInstance",
             ],
-            |_, r, out| {
-                let key = if is_cfn(r) {
-                    "PubliclyAccessible"
-                } else {
-                    "publicly_accessible"
-                };
-                forbid_true(r, out, key);
-            },
+            publicly_accessible,
         ),
         check(
             "aws-redshift-public",
@@ -77,14 +71,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "A publicly accessible Redshift cluster can be reached from the internet, exposing the warehouse to anyone who obtains or guesses a credential.",
             "Set `publicly_accessible = false` on `aws_redshift_cluster` (CloudFormation: `PubliclyAccessible: false`).",
             &["aws_redshift_cluster", "AWS::Redshift::Cluster"],
-            |_, r, out| {
-                let key = if is_cfn(r) {
-                    "PubliclyAccessible"
-                } else {
-                    "publicly_accessible"
-                };
-                forbid_true(r, out, key);
-            },
+            publicly_accessible,
         ),
         check(
             "aws-ec2-public-ip",
@@ -109,14 +96,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "With map_public_ip_on_launch every instance started in the subnet gets a public address, whether or not it should be reachable from the internet.",
             "Set `map_public_ip_on_launch = false` on `aws_subnet` (CloudFormation: `MapPublicIpOnLaunch: false`) and assign public addresses only where needed (Elastic IPs, load balancers).",
             &["aws_subnet", "AWS::EC2::Subnet"],
-            |_, r, out| {
-                let key = if is_cfn(r) {
-                    "MapPublicIpOnLaunch"
-                } else {
-                    "map_public_ip_on_launch"
-                };
-                forbid_true(r, out, key);
-            },
+            map_public_ip_on_launch,
         ),
         check(
             "aws-eks-public-endpoint",
@@ -177,8 +157,6 @@ impl OpenRule {
     }
 }
 
-const ANYWHERE: &[&str] = &["0.0.0.0/0", "::/0"];
-
 fn proto(n: &Node) -> Option<Proto> {
     let p = match &n.value {
         Value::String(s) => s.to_ascii_lowercase(),
@@ -215,17 +193,10 @@ fn read_rule(
     };
     for key in cidr_keys {
         if let Attr::Known(n) = at(rule, key) {
-            for source in strings(n) {
-                if ANYWHERE.contains(&source) {
-                    let l = if n.line > 0 {
-                        n.line
-                    } else if rule.line > 0 {
-                        rule.line
-                    } else {
-                        fallback_line
-                    };
+            for source in n.strings() {
+                if is_any_cidr(source) {
                     out.push(OpenRule {
-                        line: l,
+                        line: n.line_or(rule.line_or(fallback_line)),
                         proto,
                         from,
                         to,
@@ -347,6 +318,24 @@ fn all_ports(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     }
 }
 
+/// `publicly_accessible` (CloudFormation: `PubliclyAccessible`) is true.
+fn publicly_accessible(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
+    forbid_true(
+        r,
+        out,
+        setting(r, "publicly_accessible", "PubliclyAccessible"),
+    );
+}
+
+/// `map_public_ip_on_launch` (CloudFormation: `MapPublicIpOnLaunch`) is true.
+fn map_public_ip_on_launch(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
+    forbid_true(
+        r,
+        out,
+        setting(r, "map_public_ip_on_launch", "MapPublicIpOnLaunch"),
+    );
+}
+
 fn ec2_public_ip(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     let (list, key) = match r.kind.as_str() {
         "aws_instance" => return forbid_true(r, out, "associate_public_ip_address"),
@@ -363,8 +352,11 @@ fn ec2_public_ip(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 && n.as_bool() == Some(true)
             {
                 out.push(
-                    Hit::new(line(n, r), format!("network interface {i}: {key} is true"))
-                        .key(i.to_string()),
+                    Hit::new(
+                        n.line_or(r.line),
+                        format!("network interface {i}: {key} is true"),
+                    )
+                    .key(i.to_string()),
                 );
             }
         }
@@ -403,8 +395,8 @@ fn eks_public_endpoint(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             r.line_of(&format!("{cfg}.{public}")),
             format!("the API endpoint is public and {cidrs} is not set (the default is 0.0.0.0/0)"),
         )),
-        Attr::Known(n) if strings(n).contains(&"0.0.0.0/0") => out.push(Hit::new(
-            line(n, r),
+        Attr::Known(n) if n.strings().contains(&"0.0.0.0/0") => out.push(Hit::new(
+            n.line_or(r.line),
             format!("the API endpoint is public and {cidrs} includes 0.0.0.0/0"),
         )),
         _ => {}

@@ -4,7 +4,7 @@
 
 use crate::model::{Attr, Node, Resource, Value};
 
-use super::{at, strings};
+use super::at;
 
 /// A value inside a policy that was not known: it never matches a wildcard.
 const UNKNOWN: &str = "\u{0}unknown";
@@ -132,7 +132,7 @@ fn values(node: &Node) -> Vec<String> {
 }
 
 fn json_statement(s: &Node, line: u32) -> Option<Statement> {
-    let line = if s.line > 0 { s.line } else { line };
+    let line = s.line_or(line);
     let allow = match at(s, "Effect").str()? {
         e if e.eq_ignore_ascii_case("allow") => true,
         e if e.eq_ignore_ascii_case("deny") => false,
@@ -211,7 +211,7 @@ fn block_statement(s: &Node, fallback: u32) -> Option<Statement> {
     if s.is_unknown() {
         return None;
     }
-    let line = if s.line > 0 { s.line } else { fallback };
+    let line = s.line_or(fallback);
     let allow = match at(s, "effect") {
         Attr::Missing => true,
         Attr::Known(n) => match n.as_str()? {
@@ -250,7 +250,7 @@ fn block_statement(s: &Node, fallback: u32) -> Option<Statement> {
             let kind = at(b, "type").str();
             let ids = at(b, "identifiers")
                 .known()
-                .map(strings)
+                .map(Node::strings)
                 .unwrap_or_default();
             matches!(kind, Some("*" | "AWS")) && ids.contains(&"*")
         });

@@ -2,14 +2,14 @@
 //! evidence bucket integrity (versioning, Object Lock), access logging and TLS-only policies.
 
 use evident_core::Severity;
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::checks::common::evidence_globs;
 use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Attr, Model, Resource};
 
 use super::policy::{self, Statement};
 use super::{
-    AT_REST, Flag, LOGGING, Link, NETWORK, flag, get, is_cfn, line, link, present, string,
+    AT_REST, Flag, LOGGING, Link, NETWORK, flag, get, is_cfn, link, present, setting, string,
 };
 
 const BUCKET: &str = "aws_s3_bucket";
@@ -125,7 +125,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
 
 /// The literal names a bucket is known by.
 fn names(r: &Resource) -> Vec<&str> {
-    let key = if is_cfn(r) { "BucketName" } else { "bucket" };
+    let key = setting(r, "bucket", "BucketName");
     string(r, key).into_iter().collect()
 }
 
@@ -175,7 +175,7 @@ fn public_acl(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         && let Some(acl) = n.as_str()
         && public.contains(&acl)
     {
-        out.push(Hit::new(line(n, r), format!("{key} = \"{acl}\"")));
+        out.push(Hit::new(n.line_or(r.line), format!("{key} = \"{acl}\"")));
     }
     if r.kind == "aws_s3_bucket_acl"
         && let Attr::Known(grants) = get(r, "access_control_policy.grant")
@@ -186,7 +186,7 @@ fn public_acl(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             {
                 let perm = super::at(g, "permission").str().unwrap_or("access");
                 out.push(
-                    Hit::new(line(g, r), format!("grant of {perm} to {uri}"))
+                    Hit::new(g.line_or(r.line), format!("grant of {perm} to {uri}"))
                         .key(format!("{uri} {perm}")),
                 );
             }
@@ -269,7 +269,7 @@ fn policy_at(ctx: &Ctx<'_>, r: &Resource, path: &str) -> Option<Vec<Statement>> 
             let docs: Vec<&Resource> = ctx
                 .model
                 .of_kind("data.aws_iam_policy_document")
-                .filter(|d| super::same_scope(d, r) && r.refers_to(path, d, &[]))
+                .filter(|d| d.same_scope(r) && r.refers_to(path, d, &[]))
                 .collect();
             match docs.as_slice() {
                 [doc] => policy::document(doc),
@@ -280,11 +280,7 @@ fn policy_at(ctx: &Ctx<'_>, r: &Resource, path: &str) -> Option<Vec<Statement>> 
 }
 
 fn policy_public_principal(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let path = if is_cfn(r) {
-        "PolicyDocument"
-    } else {
-        "policy"
-    };
+    let path = setting(r, "policy", "PolicyDocument");
     if get(r, path).is_missing() {
         return;
     }
@@ -304,23 +300,6 @@ fn policy_public_principal(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     }
 }
 
-/// Name globs of evidence buckets.
-fn evidence_globs(patterns: &[String]) -> GlobSet {
-    let defaults = ["*evidence*", "*audit*", "*cloudtrail*"];
-    let mut builder = GlobSetBuilder::new();
-    let list: Vec<&str> = if patterns.is_empty() {
-        defaults.to_vec()
-    } else {
-        patterns.iter().map(String::as_str).collect()
-    };
-    for p in list {
-        if let Ok(g) = GlobBuilder::new(p).case_insensitive(true).build() {
-            builder.add(g);
-        }
-    }
-    builder.build().unwrap_or_else(|_| GlobSet::empty())
-}
-
 /// Does the bucket hold evidence or audit logs (by name or by the `evident:evidence` tag)?
 fn is_evidence(ctx: &Ctx<'_>, r: &Resource) -> bool {
     if super::tag(r, "evident:evidence").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
@@ -331,7 +310,7 @@ fn is_evidence(ctx: &Ctx<'_>, r: &Resource) -> bool {
     } else {
         &["bucket", "bucket_prefix"]
     };
-    let globs = evidence_globs(&ctx.options.evidence_buckets);
+    let globs = evidence_globs(ctx.options);
     keys.iter()
         .filter_map(|k| string(r, k))
         .any(|name| globs.is_match(name))
@@ -389,7 +368,7 @@ fn evidence_versioning(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             Attr::Known(n) if n.as_str() == Some("Enabled") => {}
             Attr::Unknown => {}
             Attr::Known(n) => out.push(Hit::new(
-                line(n, r),
+                n.line_or(r.line),
                 format!(
                     "evidence bucket {name}: VersioningConfiguration.Status is {}",
                     n.as_str().unwrap_or("not Enabled")
@@ -453,11 +432,7 @@ fn evidence_object_lock(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             "object_lock_enabled is not true and no aws_s3_bucket_object_lock_configuration"
         };
         out.push(Hit::new(
-            r.line_of(if is_cfn(r) {
-                "ObjectLockEnabled"
-            } else {
-                "object_lock_enabled"
-            }),
+            r.line_of(setting(r, "object_lock_enabled", "ObjectLockEnabled")),
             format!("evidence bucket {}: {what}", display_name(r)),
         ));
     }
@@ -473,8 +448,7 @@ fn access_logging(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         }
         // A bucket that receives other buckets' logs needs no logs of its own.
         let is_target = ctx.model.of_kind(CFN_BUCKET).any(|o| {
-            super::same_scope(o, r)
-                && o.refers_to("LoggingConfiguration.DestinationBucketName", r, &names)
+            o.same_scope(r) && o.refers_to("LoggingConfiguration.DestinationBucketName", r, &names)
         });
         if !is_target {
             out.push(Hit::new(r.line, "LoggingConfiguration is not set"));
@@ -484,14 +458,15 @@ fn access_logging(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     if present(r, "logging") != Some(false) || string(r, "acl") == Some("log-delivery-write") {
         return;
     }
-    let is_target =
-        ctx.model
-            .linked("aws_s3_bucket_logging", "target_bucket", r, &names)
-            .next()
-            .is_some()
-            || ctx.model.of_kind(BUCKET).any(|o| {
-                super::same_scope(o, r) && o.refers_to("logging.target_bucket", r, &names)
-            });
+    let is_target = ctx
+        .model
+        .linked("aws_s3_bucket_logging", "target_bucket", r, &names)
+        .next()
+        .is_some()
+        || ctx
+            .model
+            .of_kind(BUCKET)
+            .any(|o| o.same_scope(r) && o.refers_to("logging.target_bucket", r, &names));
     if is_target {
         return;
     }

@@ -5,7 +5,7 @@ use evident_core::Severity;
 use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Attr, Node, Resource};
 
-use super::{IN_TRANSIT, at, get, is_cfn, line, require_true};
+use super::{IN_TRANSIT, at, get, is_cfn, require_true, setting};
 
 const OPENSEARCH: &[&str] = &[
     "aws_opensearch_domain",
@@ -89,11 +89,11 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Add `node_to_node_encryption { enabled = true }` (CloudFormation: `NodeToNodeEncryptionOptions: { Enabled: true }`).",
             OPENSEARCH,
             |_, r, out| {
-                let path = if is_cfn(r) {
-                    "NodeToNodeEncryptionOptions.Enabled"
-                } else {
-                    "node_to_node_encryption.enabled"
-                };
+                let path = setting(
+                    r,
+                    "node_to_node_encryption.enabled",
+                    "NodeToNodeEncryptionOptions.Enabled",
+                );
                 require_true(r, out, path, true);
             },
         ),
@@ -109,11 +109,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
                 "AWS::ElastiCache::ReplicationGroup",
             ],
             |_, r, out| {
-                let key = if is_cfn(r) {
-                    "TransitEncryptionEnabled"
-                } else {
-                    "transit_encryption_enabled"
-                };
+                let key = setting(r, "transit_encryption_enabled", "TransitEncryptionEnabled");
                 require_true(r, out, key, true);
             },
         ),
@@ -150,7 +146,7 @@ fn listener_http(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 .items()
                 .any(|a| a.is_unknown() || redirects_to_https(a, cfn)) => {}
         _ => out.push(Hit::new(
-            line(p, r),
+            p.line_or(r.line),
             format!("{proto} = \"HTTP\" and the default action does not redirect to HTTPS"),
         )),
     }
@@ -162,14 +158,14 @@ fn outdated_elb_policy(name: &str) -> bool {
 }
 
 fn listener_tls_policy(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    let key = if is_cfn(r) { "SslPolicy" } else { "ssl_policy" };
+    let key = setting(r, "ssl_policy", "SslPolicy");
     if let Attr::Known(n) = get(r, key)
         && let Some(name) = n.as_str()
         && !name.is_empty()
         && outdated_elb_policy(name)
     {
         out.push(Hit::new(
-            line(n, r),
+            n.line_or(r.line),
             format!("{key} = \"{name}\" allows TLS below 1.2"),
         ));
     }
@@ -206,7 +202,9 @@ fn cloudfront_allow_http(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         if let Attr::Known(v) = at(b, key)
             && v.as_str() == Some("allow-all")
         {
-            out.push(Hit::new(line(v, r), format!("{name}: {key} = \"allow-all\"")).key(name));
+            out.push(
+                Hit::new(v.line_or(r.line), format!("{name}: {key} = \"allow-all\"")).key(name),
+            );
         }
     }
 }
@@ -243,7 +241,7 @@ fn cloudfront_tls_version(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             if let Some(s) = v.as_str()
                 && OLD_CLOUDFRONT.contains(&s)
             {
-                out.push(Hit::new(line(v, r), format!("{version} = \"{s}\"")));
+                out.push(Hit::new(v.line_or(r.line), format!("{version} = \"{s}\"")));
             }
         }
         Attr::Missing if !cfn => {
@@ -252,7 +250,7 @@ fn cloudfront_tls_version(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 .any(|k| !at(vc, k).is_missing());
             if custom {
                 out.push(Hit::new(
-                    line(vc, r),
+                    vc.line_or(r.line),
                     format!("{version} is not set (the default is TLSv1)"),
                 ));
             }
@@ -279,7 +277,7 @@ fn opensearch_https(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     {
         out.push(
             Hit::new(
-                line(n, r),
+                n.line_or(r.line),
                 format!("{policy} = \"Policy-Min-TLS-1-0-2019-07\" allows TLS 1.0"),
             )
             .key("policy"),

@@ -3,7 +3,6 @@
 use evident_core::Severity;
 
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{absent, line_or};
 use crate::model::{Attr, Resource};
 
 const TLS: &[&str] = &["soc2:CC6.7", "iso27001:A.8.24", "nist-800-53:SC-8"];
@@ -64,7 +63,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
 
 fn https_only(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     match r.attr("https_only") {
-        a if absent(a) => out.push(Hit::new(
+        a if a.is_absent() => out.push(Hit::new(
             r.line,
             "https_only is not set (the default is false)",
         )),
@@ -90,7 +89,7 @@ fn min_tls(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 && let Some(v) = n.as_str().filter(|v| matches!(*v, "1.0" | "1.1"))
             {
                 out.push(
-                    Hit::new(line_or(n, r.line), format!("site_config.{key} = \"{v}\"")).key(key),
+                    Hit::new(n.line_or(r.line), format!("site_config.{key} = \"{v}\"")).key(key),
                 );
             }
         }
@@ -106,7 +105,7 @@ fn ftp_allowed(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             && n.as_str() == Some("AllAllowed")
         {
             out.push(Hit::new(
-                line_or(n, r.line),
+                n.line_or(r.line),
                 "site_config.ftps_state = \"AllAllowed\"",
             ));
         }

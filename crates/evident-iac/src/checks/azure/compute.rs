@@ -2,8 +2,8 @@
 
 use evident_core::Severity;
 
+use super::super::common::{is_internet, strings_at};
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{absent, is_internet, line_or, strings_at};
 use crate::model::{Attr, Resource};
 
 const AKS: &[&str] = &["azurerm_kubernetes_cluster"];
@@ -105,7 +105,7 @@ fn entra_integration(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     let current = r.attr("azure_active_directory_role_based_access_control");
     // azurerm 2.x: role_based_access_control { azure_active_directory { ... } }.
     let legacy = r.attr("role_based_access_control.azure_active_directory");
-    if absent(current) && absent(legacy) {
+    if current.is_absent() && legacy.is_absent() {
         out.push(Hit::new(
             r.line,
             "no azure_active_directory_role_based_access_control block (local accounts only)",
@@ -160,7 +160,7 @@ fn password_auth(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             && n.as_bool() == Some(false)
         {
             out.push(Hit::new(
-                line_or(n, r.line),
+                n.line_or(r.line),
                 "disable_password_authentication = false",
             ));
         }
@@ -173,7 +173,7 @@ fn disk_cmk(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         "secure_vm_disk_encryption_set_id",
         "encryption_settings",
     ];
-    if keys.iter().any(|k| !absent(r.attr(k))) {
+    if keys.iter().any(|k| !r.attr(k).is_absent()) {
         return;
     }
     out.push(Hit::new(
@@ -184,7 +184,7 @@ fn disk_cmk(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run};
+    use crate::checks::common::test_support::{res, run};
     use serde_json::json;
 
     #[test]

@@ -5,7 +5,6 @@ use std::net::Ipv4Addr;
 use evident_core::Severity;
 
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::absent;
 use crate::model::Resource;
 
 const NETWORK: &[&str] = &["soc2:CC6.6", "iso27001:A.8.20", "nist-800-53:SC-7"];
@@ -104,7 +103,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
 fn public_network_access(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     let path = "public_network_access_enabled";
     match r.attr(path) {
-        a if absent(a) && PUBLIC_BY_DEFAULT.contains(&r.kind.as_str()) => out.push(Hit::new(
+        a if a.is_absent() && PUBLIC_BY_DEFAULT.contains(&r.kind.as_str()) => out.push(Hit::new(
             r.line,
             "public_network_access_enabled is not set (the default is true)",
         )),
@@ -220,7 +219,7 @@ fn ssl_not_enforced(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run};
+    use crate::checks::common::test_support::{res, run};
     use serde_json::json;
 
     #[test]

@@ -3,7 +3,6 @@
 use evident_core::Severity;
 
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::absent;
 use crate::model::{Attr, Resource};
 
 const KINDS: &[&str] = &["azurerm_key_vault"];
@@ -41,7 +40,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
 fn purge_protection(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     let path = "purge_protection_enabled";
     match r.attr(path) {
-        a if absent(a) => out.push(Hit::new(
+        a if a.is_absent() => out.push(Hit::new(
             r.line,
             "purge_protection_enabled is not set (the default is false)",
         )),
@@ -61,7 +60,7 @@ fn network_default_allow(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         a if a.bool() == Some(false) => return,
         _ => {}
     }
-    if absent(r.attr("network_acls")) {
+    if r.attr("network_acls").is_absent() {
         out.push(Hit::new(
             r.line,
             "no network_acls and public network access enabled (all networks allowed)",

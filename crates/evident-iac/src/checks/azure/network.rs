@@ -2,8 +2,8 @@
 
 use evident_core::Severity;
 
+use super::super::common::{is_internet, port_span_or_star, strings_at};
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{is_internet, line_or, port_span, strings_at};
 use crate::model::{Attr, Node, Resource};
 
 const KINDS: &[&str] = &[
@@ -94,7 +94,7 @@ fn open_rule(rule: &Node) -> Option<OpenRule<'_>> {
         .iter()
         .filter_map(|k| rule.lookup(k).known())
         .flat_map(Node::items)
-        .filter_map(|p| port_span(p).map(|s| (s, p)))
+        .filter_map(|p| port_span_or_star(p).map(|s| (s, p)))
         .collect();
     if spans.is_empty() {
         return None;
@@ -118,7 +118,7 @@ fn admin_ports(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 if lo <= port && port <= hi {
                     out.push(
                         Hit::new(
-                            line_or(node, r.line),
+                            node.line_or(r.line),
                             format!(
                                 "rule {} allows inbound from {} to port {port} ({service})",
                                 rule.name, rule.source
@@ -141,7 +141,7 @@ fn all_ports(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         {
             out.push(
                 Hit::new(
-                    line_or(node, r.line),
+                    node.line_or(r.line),
                     format!(
                         "rule {} allows inbound from {} to every port",
                         rule.name, rule.source
@@ -155,7 +155,7 @@ fn all_ports(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run};
+    use crate::checks::common::test_support::{res, run};
     use serde_json::json;
 
     fn rule(extra: &serde_json::Value) -> serde_json::Value {

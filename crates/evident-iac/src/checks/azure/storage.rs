@@ -3,7 +3,6 @@
 use evident_core::Severity;
 
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::absent;
 use crate::model::{Attr, Resource};
 
 const TLS: &[&str] = &["soc2:CC6.7", "iso27001:A.8.24", "nist-800-53:SC-8"];
@@ -115,7 +114,7 @@ fn public_blob_access(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     if old.is_unknown() {
         return;
     }
-    if !absent(old) {
+    if !old.is_absent() {
         if old.bool() == Some(true) {
             out.push(Hit::new(
                 r.line_of("allow_blob_public_access"),
@@ -126,7 +125,7 @@ fn public_blob_access(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     }
     let path = "allow_nested_items_to_be_public";
     match r.attr(path) {
-        a if absent(a) => out.push(Hit::new(
+        a if a.is_absent() => out.push(Hit::new(
             r.line,
             "allow_nested_items_to_be_public is not set (the provider default is true)",
         )),
@@ -181,7 +180,7 @@ fn network_default_allow(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             r.line_of("network_rules.default_action"),
             "network_rules.default_action = \"Allow\"",
         )),
-        _ if absent(r.attr("network_rules")) && separate_rules(ctx, r).next().is_none() => {
+        _ if r.attr("network_rules").is_absent() && separate_rules(ctx, r).next().is_none() => {
             out.push(Hit::new(
                 r.line,
                 "no network_rules and public network access enabled (all networks allowed)",
@@ -205,7 +204,7 @@ fn container_public(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 }
 
 fn no_cmk(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
-    if !absent(r.attr("customer_managed_key")) {
+    if !r.attr("customer_managed_key").is_absent() {
         return;
     }
     if ctx
@@ -229,7 +228,8 @@ fn no_cmk(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run, run_with};
+    use crate::Options;
+    use crate::checks::common::test_support::{res, run, run_with};
     use crate::model::{Node, Value};
     use serde_json::json;
 
@@ -254,7 +254,8 @@ mod tests {
             run_with(
                 "azure-storage-network-default-allow",
                 &account,
-                &[rules.clone()]
+                &[rules.clone()],
+                &Options::default()
             )
             .is_empty()
         );

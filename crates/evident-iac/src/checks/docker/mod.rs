@@ -211,7 +211,7 @@ pub(crate) fn stages(r: &Resource) -> Vec<Stage<'_>> {
                 .map_or(i, |n| n as usize),
             name: node.get("name").and_then(Node::as_str),
             image: node.get("image").and_then(Node::as_str),
-            line: if node.line > 0 { node.line } else { r.line },
+            line: node.line_or(r.line),
         })
         .collect()
 }
@@ -253,7 +253,7 @@ impl<'a> Stage<'a> {
                     cmd,
                     value,
                     exec,
-                    line: if node.line > 0 { node.line } else { line },
+                    line: node.line_or(line),
                 })
             })
             .collect()
@@ -320,6 +320,7 @@ pub(crate) fn stage_hit(stage: &Stage<'_>, message: impl Into<String>) -> Hit {
 pub(crate) mod test_support {
     use serde_json::{Value as Json, json};
 
+    use crate::checks::common::test_support::{registry_options, run_with};
     use crate::model::{Platform, Resource};
 
     /// One stage: image, `AS` name, `(cmd, value)` instructions.
@@ -350,27 +351,10 @@ pub(crate) mod test_support {
         )
     }
 
-    /// The hits of the Dockerfile check `id` on `r`.
+    /// The hits of the Dockerfile check `id` on `r` (the approved registries are those of
+    /// [`registry_options`]).
     pub fn hits(id: &str, r: &Resource) -> Vec<crate::checks::Hit> {
-        let check = super::checks()
-            .into_iter()
-            .find(|c| c.meta.id == id)
-            .unwrap_or_else(|| panic!("no check {id}"));
-        let model = crate::model::Model::new(vec![r.clone()]);
-        let options = crate::Options {
-            approved_registries: vec![
-                "registry.example.com".to_owned(),
-                "docker.io/library".to_owned(),
-            ],
-            ..crate::Options::default()
-        };
-        let ctx = crate::checks::Ctx {
-            model: &model,
-            options: &options,
-        };
-        let mut out = Vec::new();
-        (check.run)(&ctx, r, &mut out);
-        out
+        run_with(id, r, &[], &registry_options())
     }
 }
 

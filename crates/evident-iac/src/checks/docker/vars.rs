@@ -118,8 +118,7 @@ fn global_args(r: &Resource) -> impl Iterator<Item = (&str, Option<&str>, u32)> 
         .filter_map(move |a| {
             let name = a.get("name")?.as_str()?;
             let default = a.get("default").and_then(Node::as_str);
-            let line = if a.line > 0 { a.line } else { r.line };
-            Some((name, default, line))
+            Some((name, default, a.line_or(r.line)))
         })
 }
 

@@ -2,8 +2,8 @@
 
 use evident_core::{Confidence, Severity};
 
+use super::super::common::{is_world_cidr, port_span, strings_at};
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{absent, is_world_cidr, port_span, strings_at};
 use crate::model::{Attr, Node, Resource};
 
 const NETWORK: &[&str] = &["soc2:CC6.6", "iso27001:A.8.20", "nist-800-53:SC-7"];
@@ -192,7 +192,7 @@ fn open_allows(r: &Resource) -> Option<(&str, Vec<OpenAllow<'_>>)> {
                     .items()
                     .filter_map(|p| port_span(p).map(|s| (s, p)))
                     .collect();
-                if absent(Attr::Known(n)) {
+                if Attr::Known(n).is_absent() {
                     // No ports (null or an empty list) means every port.
                     None
                 } else if spans.is_empty() {
@@ -211,14 +211,14 @@ fn open_allows(r: &Resource) -> Option<(&str, Vec<OpenAllow<'_>>)> {
     Some((world, allows))
 }
 
+/// The line of the `ports` of an `allow` block, else of its `protocol`, else `fallback`.
 fn allow_line(allow: &OpenAllow<'_>, fallback: u32) -> u32 {
-    let line = allow
+    allow
         .node
         .lookup("ports")
         .known()
         .or_else(|| allow.node.lookup("protocol").known())
-        .map_or(0, |n| n.line);
-    if line > 0 { line } else { fallback }
+        .map_or(fallback, |n| n.line_or(fallback))
 }
 
 fn firewall_admin_ports(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
@@ -233,11 +233,7 @@ fn firewall_admin_ports(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         for ((lo, hi), node) in allow.ports.iter().flatten() {
             for (port, service) in ADMIN_PORTS {
                 if lo <= port && port <= hi {
-                    let line = if node.line > 0 {
-                        node.line
-                    } else {
-                        allow_line(&allow, r.line)
-                    };
+                    let line = node.line_or(allow_line(&allow, r.line));
                     out.push(
                         Hit::new(
                             line,
@@ -282,10 +278,9 @@ fn instance_public_ip(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             if let Attr::Known(n) = nic.lookup(block)
                 && n.is_set()
             {
-                let line = if n.line > 0 { n.line } else { r.line };
                 out.push(
                     Hit::new(
-                        line,
+                        n.line_or(r.line),
                         format!("network_interface {i} has an {block} block (external IP)"),
                     )
                     .key(format!("{i} {block}")),
@@ -324,8 +319,10 @@ fn serial_port(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     if let Attr::Known(n) = metadata(r, "serial-port-enable")
         && flag(n) == Some(true)
     {
-        let line = if n.line > 0 { n.line } else { r.line };
-        out.push(Hit::new(line, "metadata serial-port-enable is true"));
+        out.push(Hit::new(
+            n.line_or(r.line),
+            "metadata serial-port-enable is true",
+        ));
     }
 }
 
@@ -409,7 +406,7 @@ fn project_ssh_keys(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 fn secure_boot(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     match r.attr("shielded_instance_config.enable_secure_boot") {
-        a if absent(a) => out.push(Hit::new(
+        a if a.is_absent() => out.push(Hit::new(
             r.line,
             "shielded_instance_config.enable_secure_boot is not set (off by default)",
         )),
@@ -446,8 +443,8 @@ fn subnet_flow_logs(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run, run_with};
     use crate::Options;
+    use crate::checks::common::test_support::{res, run, run_with};
     use serde_json::json;
 
     fn firewall(allow: &serde_json::Value) -> crate::model::Resource {

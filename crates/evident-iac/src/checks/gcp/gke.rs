@@ -2,8 +2,8 @@
 
 use evident_core::Severity;
 
+use super::super::common::is_world_cidr;
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{absent, is_world_cidr};
 use crate::model::{Attr, Resource};
 
 const NETWORK: &[&str] = &["soc2:CC6.6", "iso27001:A.8.20", "nist-800-53:SC-7"];
@@ -93,13 +93,13 @@ fn legacy_abac(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 fn private_nodes(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     let path = "private_cluster_config.enable_private_nodes";
     match r.attr(path) {
-        Attr::Missing if absent(r.attr("private_cluster_config")) => {
+        Attr::Missing if r.attr("private_cluster_config").is_absent() => {
             out.push(Hit::new(
                 r.line,
                 "no private_cluster_config block (nodes get public IPs)",
             ));
         }
-        a if absent(a) => out.push(Hit::new(
+        a if a.is_absent() => out.push(Hit::new(
             r.line_of("private_cluster_config"),
             "private_cluster_config.enable_private_nodes is not set",
         )),
@@ -118,7 +118,7 @@ fn control_plane(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         _ => {}
     }
     let config = r.attr("master_authorized_networks_config");
-    if absent(config) {
+    if config.is_absent() {
         out.push(Hit::new(
             r.line,
             "no master_authorized_networks_config: the public endpoint accepts any address",
@@ -133,8 +133,13 @@ fn control_plane(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             if let Attr::Known(cidr) = b.lookup("cidr_block")
                 && let Some(c) = cidr.as_str().filter(|c| is_world_cidr(c))
             {
-                let line = if cidr.line > 0 { cidr.line } else { r.line };
-                out.push(Hit::new(line, format!("master authorized network {c}")).key(c));
+                out.push(
+                    Hit::new(
+                        cidr.line_or(r.line),
+                        format!("master authorized network {c}"),
+                    )
+                    .key(c),
+                );
             }
         }
     }
@@ -179,7 +184,7 @@ fn client_certificate(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run};
+    use crate::checks::common::test_support::{res, run};
     use serde_json::json;
 
     #[test]

@@ -2,8 +2,9 @@
 
 use evident_core::Severity;
 
+use super::super::common::strings_at;
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{absent, grants, is_public_member, strings_at};
+use super::{grants, is_public_member};
 use crate::model::{Attr, Resource};
 
 /// 90 days, the longest rotation period accepted here.
@@ -106,7 +107,7 @@ fn kms_rotation(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         _ => return,
     }
     match r.attr("rotation_period") {
-        a if absent(a) => out.push(Hit::new(r.line, "no rotation_period (never rotated)")),
+        a if a.is_absent() => out.push(Hit::new(r.line, "no rotation_period (never rotated)")),
         Attr::Known(n) => {
             if let Some(text) = n.as_str()
                 && let Some(period) = seconds(text)
@@ -161,10 +162,12 @@ fn bigquery_public(ctx: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 && let Some(who) = n.as_str().filter(|w| is_public_member(w))
             {
                 let role = entry.lookup("role").str().unwrap_or("access");
-                let line = if n.line > 0 { n.line } else { r.line };
                 out.push(
-                    Hit::new(line, format!("access entry {key} = \"{who}\" ({role})"))
-                        .key(format!("{role} {who}")),
+                    Hit::new(
+                        n.line_or(r.line),
+                        format!("access entry {key} = \"{who}\" ({role})"),
+                    )
+                    .key(format!("{role} {who}")),
                 );
             }
         }
@@ -192,7 +195,7 @@ fn audit_exemptions(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run};
+    use crate::checks::common::test_support::{res, run};
     use serde_json::json;
 
     #[test]

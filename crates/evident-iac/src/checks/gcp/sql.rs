@@ -2,8 +2,8 @@
 
 use evident_core::Severity;
 
+use super::super::common::is_world_cidr;
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{absent, is_world_cidr};
 use crate::model::{Attr, Resource};
 
 const BACKUP: &[&str] = &[
@@ -73,7 +73,6 @@ fn authorized_network_open(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             continue;
         };
         if let Some(cidr) = value.as_str().filter(|v| is_world_cidr(v)) {
-            let line = if value.line > 0 { value.line } else { r.line };
             let name = net
                 .lookup("name")
                 .str()
@@ -81,7 +80,7 @@ fn authorized_network_open(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 .unwrap_or_default();
             out.push(
                 Hit::new(
-                    line,
+                    value.line_or(r.line),
                     format!("authorized network {cidr}{name} on the public IP"),
                 )
                 .key(cidr),
@@ -131,7 +130,7 @@ fn backups_disabled(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     }
     let path = "settings.backup_configuration.enabled";
     match r.attr(path) {
-        a if absent(a) && !r.attr("settings").is_unknown() => out.push(Hit::new(
+        a if a.is_absent() && !r.attr("settings").is_unknown() => out.push(Hit::new(
             r.line,
             "settings.backup_configuration.enabled is not set (backups are off)",
         )),
@@ -154,7 +153,7 @@ fn deletion_protection(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run};
+    use crate::checks::common::test_support::{res, run};
     use serde_json::json;
 
     #[test]

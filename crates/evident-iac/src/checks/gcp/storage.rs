@@ -2,8 +2,9 @@
 
 use evident_core::Severity;
 
+use super::super::common::{evidence_globs, strings_at};
 use super::super::{Ctx, Hit, IacCheck, check};
-use super::{absent, evidence_globs, grants, is_public_member, strings_at};
+use super::{grants, is_public_member};
 use crate::model::{Attr, Resource};
 
 const ACCESS: &[&str] = &[
@@ -96,7 +97,7 @@ pub(super) fn checks() -> Vec<IacCheck> {
 
 fn uniform_access(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     match r.attr("uniform_bucket_level_access") {
-        a if absent(a) => out.push(Hit::new(
+        a if a.is_absent() => out.push(Hit::new(
             r.line,
             "uniform_bucket_level_access is not set (object ACLs stay enabled)",
         )),
@@ -232,8 +233,8 @@ fn bucket_cmek(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{res, run, run_with};
     use crate::Options;
+    use crate::checks::common::test_support::{res, run, run_with};
     use crate::model::{Node, Value};
     use serde_json::json;
 

@@ -142,12 +142,7 @@ fn host_paths<'a>(pod: &Pod<'a>) -> Vec<(String, &'a str, u32)> {
                 .get("name")
                 .and_then(Node::as_str)
                 .map_or_else(|| format!("volumes[{i}]"), str::to_owned);
-            let line = if path_node.line > 0 {
-                path_node.line
-            } else {
-                pod.line_of("volumes")
-            };
-            Some((name, path, line))
+            Some((name, path, path_node.line_or(pod.line_of("volumes"))))
         })
         .collect()
 }
@@ -257,7 +252,7 @@ fn host_port(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             .filter_map(|p| {
                 let n = known(p, "hostPort")?;
                 let port = n.as_f64().filter(|v| *v > 0.0)?;
-                Some((port as u32, if n.line > 0 { n.line } else { c.line }))
+                Some((port as u32, n.line_or(c.line)))
             })
             .collect();
         if let Some((_, line)) = bound.first() {

@@ -90,14 +90,12 @@ pub fn checks() -> Vec<IacCheck> {
 
 /// A known, non-null node at `path` of `node`; `None` when missing, unknown or null.
 pub(crate) fn known<'a>(node: &'a Node, path: &str) -> Option<&'a Node> {
-    node.lookup(path)
-        .known()
-        .filter(|n| !matches!(n.value, crate::model::Value::Null))
+    node.lookup(path).null_as_missing().known()
 }
 
-/// The line of `n`, or `fallback` when `n` has none.
-fn line_or(n: &Node, fallback: u32) -> u32 {
-    if n.line > 0 { n.line } else { fallback }
+/// The object's `metadata.name` (`?` when absent or unknown).
+fn name(r: &Resource) -> &str {
+    r.attr("metadata.name").str().unwrap_or("?")
 }
 
 /// The pod a workload runs: its spec and the template's metadata.
@@ -135,9 +133,9 @@ impl<'a> Pod<'a> {
 
     /// The line of `path` in the pod spec, else of the spec, else of the resource.
     pub fn line_of(&self, path: &str) -> u32 {
-        let fallback = line_or(self.spec, self.resource.line);
+        let fallback = self.spec.line_or(self.resource.line);
         match self.spec.lookup(path) {
-            Attr::Known(n) => line_or(n, fallback),
+            Attr::Known(n) => n.line_or(fallback),
             _ => fallback,
         }
     }
@@ -170,7 +168,7 @@ impl<'a> Pod<'a> {
                     node,
                     name,
                     kind,
-                    line: line_or(node, self.line_of(list)),
+                    line: node.line_or(self.line_of(list)),
                 });
             }
         }
@@ -181,9 +179,9 @@ impl<'a> Pod<'a> {
     /// that exist at both levels), with its line.
     pub fn security(&self, c: &Container<'a>, field: &str) -> Option<(&'a Node, u32)> {
         if let Some(n) = known(c.node, &format!("securityContext.{field}")) {
-            return Some((n, line_or(n, c.line)));
+            return Some((n, n.line_or(c.line)));
         }
-        known(self.spec, &format!("securityContext.{field}")).map(|n| (n, line_or(n, c.line)))
+        known(self.spec, &format!("securityContext.{field}")).map(|n| (n, n.line_or(c.line)))
     }
 
     /// Is the effective value unknown (neither level can be judged)?
@@ -226,7 +224,7 @@ impl<'a> Container<'a> {
     /// The line of `path` in the container, else the container's line.
     pub fn line_of(&self, path: &str) -> u32 {
         match self.node.lookup(path) {
-            Attr::Known(n) => line_or(n, self.line),
+            Attr::Known(n) => n.line_or(self.line),
             _ => self.line,
         }
     }
@@ -262,13 +260,12 @@ pub(crate) fn each_container(
 
 /// The strings of a list (or a single string) at `path` of `node`.
 pub(crate) fn strings<'a>(node: &'a Node, path: &str) -> Vec<&'a str> {
-    known(node, path)
-        .map(|n| n.items().filter_map(Node::as_str).collect())
-        .unwrap_or_default()
+    known(node, path).map(Node::strings).unwrap_or_default()
 }
 
 #[cfg(test)]
 pub(crate) mod test_support {
+    use crate::checks::common::test_support::{registry_options, run_with};
     use crate::model::{Platform, Resource};
 
     /// A Kubernetes object from JSON; the address follows the loader's `Kind.namespace.name`.
@@ -284,34 +281,10 @@ pub(crate) mod test_support {
         )
     }
 
-    /// The hits of the Kubernetes check `id` on `r`, with `others` in the model.
+    /// The hits of the Kubernetes check `id` on `r`, with `others` in the model (the approved
+    /// registries are those of [`registry_options`]).
     pub fn hits_with(id: &str, r: &Resource, others: &[Resource]) -> Vec<crate::checks::Hit> {
-        let check = super::checks()
-            .into_iter()
-            .find(|c| c.meta.id == id)
-            .unwrap_or_else(|| panic!("no check {id}"));
-        assert!(
-            check.kinds.contains(&r.kind.as_str()),
-            "{id} does not apply to {}",
-            r.kind
-        );
-        let mut all = vec![r.clone()];
-        all.extend(others.iter().cloned());
-        let model = crate::model::Model::new(all);
-        let options = crate::Options {
-            approved_registries: vec![
-                "registry.example.com".to_owned(),
-                "docker.io/library".to_owned(),
-            ],
-            ..crate::Options::default()
-        };
-        let ctx = crate::checks::Ctx {
-            model: &model,
-            options: &options,
-        };
-        let mut out = Vec::new();
-        (check.run)(&ctx, r, &mut out);
-        out
+        run_with(id, r, others, &registry_options())
     }
 
     pub fn hits(id: &str, r: &Resource) -> Vec<crate::checks::Hit> {

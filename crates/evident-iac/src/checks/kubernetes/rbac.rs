@@ -3,7 +3,7 @@
 
 use evident_core::Severity;
 
-use super::{RBAC, strings};
+use super::{RBAC, name, strings};
 use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Node, Resource};
 
@@ -114,10 +114,6 @@ fn wildcard(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     }
 }
 
-fn name(r: &Resource) -> &str {
-    r.attr("metadata.name").str().unwrap_or("?")
-}
-
 fn secrets_read(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
     for (i, rule) in rules(r) {
         let groups = strings(rule, "apiGroups");
@@ -216,11 +212,7 @@ fn anonymous(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
             subject,
             "system:anonymous" | "system:unauthenticated" | "system:authenticated"
         ) {
-            let line = if s.line > 0 {
-                s.line
-            } else {
-                r.line_of("subjects")
-            };
+            let line = s.line_or(r.line_of("subjects"));
             out.push(
                 Hit::new(
                     line,

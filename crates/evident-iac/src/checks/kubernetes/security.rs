@@ -336,7 +336,7 @@ fn effective_profile(
         let v = n.as_str()?;
         Some(Profile {
             kind: annotation_profile(v).to_owned(),
-            line: if n.line > 0 { n.line } else { c.line },
+            line: n.line_or(c.line),
             source: format!("annotation `{key}: {v}`"),
         })
     };

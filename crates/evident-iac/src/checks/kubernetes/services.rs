@@ -2,7 +2,8 @@
 
 use evident_core::Severity;
 
-use super::{NETWORK, TLS, strings};
+use super::{NETWORK, TLS, name, strings};
+use crate::checks::common::is_any_cidr;
 use crate::checks::{Ctx, Hit, IacCheck, check};
 use crate::model::{Node, Resource};
 
@@ -102,9 +103,7 @@ fn loadbalancer(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 .filter(|s| !s.is_empty()),
         );
     }
-    let open = ranges
-        .iter()
-        .find(|r| matches!(r.as_str(), "0.0.0.0/0" | "::/0"));
+    let open = ranges.iter().find(|r| is_any_cidr(r));
     let message = match open {
         Some(any) => format!("LoadBalancer Service `{}` allows `{any}`", name(r)),
         None if ranges.is_empty() => format!(
@@ -119,10 +118,6 @@ fn loadbalancer(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
         r.line_of("spec.type")
     };
     out.push(Hit::new(line, message));
-}
-
-fn name(r: &Resource) -> &str {
-    r.attr("metadata.name").str().unwrap_or("?")
 }
 
 fn nodeport(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {

@@ -174,10 +174,9 @@ fn secret_in_env(_: &Ctx<'_>, r: &Resource, out: &mut Vec<Hit>) {
                 _ => false,
             };
             if literal {
-                let line = if value.line > 0 { value.line } else { c.line };
                 out.push(
                     Hit::new(
-                        line,
+                        value.line_or(c.line),
                         format!(
                             "{} sets `{name}` as a literal `value` instead of a `secretKeyRef`",
                             c.label()
