@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs what the tests need (a Python virtual
-# environment with the SARIF/JSON schema validator and the pre-commit framework), then runs
-# every Rust test. Nothing is skipped: a test whose tool is missing fails and says why.
+# environment with the SARIF/JSON schema validator and the pre-commit framework, a PostgreSQL
+# server), then runs every Rust test. Nothing is skipped: a test whose tool is missing fails
+# and says why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,14 @@ if [ -z "${EVIDENT_SHARED_DATA:-}" ]; then
   exit 2
 fi
 export EVIDENT_SHARED_DATA
+
+# The PostgreSQL evidence index is tested against a real server: scripts/postgres.sh finds, starts
+# or installs one and prints the URL of its test database (each test works in a schema of its
+# own and drops it). EVIDENT_TEST_SKIP_POSTGRES=1 skips those tests, and they say so.
+if [ -z "${EVIDENT_TEST_DATABASE_URL:-}" ] && [ "${EVIDENT_TEST_SKIP_POSTGRES:-}" != 1 ]; then
+  EVIDENT_TEST_DATABASE_URL="$(bash scripts/postgres.sh)"
+  export EVIDENT_TEST_DATABASE_URL
+fi
 
 export EVIDENT_TEST_PYTHON="$venv/bin/python"
 export EVIDENT_TEST_PRE_COMMIT="$venv/bin/pre-commit"

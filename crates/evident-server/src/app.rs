@@ -1,55 +1,84 @@
-//! The HTTP routes: health, readiness and the webhook endpoints.
+//! The HTTP routes: health, readiness, the webhook endpoints, the REST API ([`crate::api`]),
+//! its OpenAPI document and `/metrics`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, HttpBody as _};
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use evident_core::Clock;
+use evident_ledger::note::Verifier;
 use evident_ledger::record::EvidenceKind;
 use evident_store::timefmt;
 use serde_json::{Map, Value, json};
 
+use crate::api::{self, Reader, TokenCache};
 use crate::auth::{self, AuthFailure, Secrets};
 use crate::evidence::{Draft, predicate_type_for};
+use crate::metrics::{Metrics, Outcome, Source};
 use crate::platform::{self, Meta, Platform};
 use crate::writer::{Appended, WriterHandle, dedup_key};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    writer: WriterHandle,
-    secrets: Secrets,
-    clock: Arc<dyn Clock>,
-    retain_years: i16,
-    max_body: usize,
+pub(crate) struct Inner {
+    pub(crate) writer: WriterHandle,
+    pub(crate) secrets: Secrets,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) retain_years: i16,
+    pub(crate) max_body: usize,
+    /// The read-only store handle of the API.
+    pub(crate) reader: Arc<Reader>,
+    /// The log's verifier key (proofs are checked before they are served).
+    pub(crate) verifier: Verifier,
+    pub(crate) tokens: TokenCache,
+    pub(crate) metrics: Metrics,
+    /// Entries in the log when the writer started.
+    pub(crate) start_size: u64,
+}
+
+/// What the routes need.
+pub struct StateConfig {
+    pub writer: WriterHandle,
+    pub secrets: Secrets,
+    pub clock: Arc<dyn Clock>,
+    pub retain_years: i16,
+    pub max_body: usize,
+    /// A read-only handle on the store (not the writer's).
+    pub reader: Reader,
+    pub verifier: Verifier,
+    /// The store directory (where `tokens.json` is).
+    pub store: std::path::PathBuf,
+    pub start_size: u64,
 }
 
 impl AppState {
     /// The state of the routes.
-    pub fn new(
-        writer: WriterHandle,
-        secrets: Secrets,
-        clock: Arc<dyn Clock>,
-        retain_years: i16,
-        max_body: usize,
-    ) -> Self {
+    pub fn new(config: StateConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
-                writer,
-                secrets,
-                clock,
-                retain_years,
-                max_body,
+                writer: config.writer,
+                secrets: config.secrets,
+                clock: config.clock,
+                retain_years: config.retain_years,
+                max_body: config.max_body,
+                reader: Arc::new(config.reader),
+                verifier: config.verifier,
+                tokens: TokenCache::new(config.store),
+                metrics: Metrics::default(),
+                start_size: config.start_size,
             }),
         }
     }
@@ -59,33 +88,168 @@ impl AppState {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    message: &'static str,
+    message: Cow<'static, str>,
 }
 
 impl ApiError {
-    const fn new(status: StatusCode, message: &'static str) -> Self {
-        Self { status, message }
+    pub(crate) fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "error": self.message }))).into_response()
+        let mut response =
+            (self.status, axum::Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"evident\""),
+            );
+        }
+        response
     }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// The webhook platform, with its secret.
+    Webhook,
+    /// A token whose role allows reading.
+    Read,
+    /// A token whose role allows appending.
+    Append,
+}
+
+/// One route the server serves.
+pub struct Route {
+    pub method: Method,
+    /// The path, in axum's syntax (`{seq}`, `{*path}`).
+    pub path: &'static str,
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+/// Every route, in one table: the router is built from it, and the tests hold the OpenAPI
+/// document to it.
+pub fn routes() -> Vec<Route> {
+    use Access::{Append, Public, Read, Webhook};
+    vec![
+        route(Method::GET, "/healthz", Public, get(healthz)),
+        route(Method::GET, "/readyz", Public, get(readyz)),
+        route(Method::GET, "/metrics", Public, get(api::metrics)),
+        route(Method::GET, "/api/openapi.json", Public, get(api::openapi)),
+        route(Method::POST, "/webhooks/github", Webhook, post(github)),
+        route(Method::POST, "/webhooks/gitlab", Webhook, post(gitlab)),
+        route(Method::POST, "/webhooks/argocd", Webhook, post(argocd)),
+        route(Method::POST, "/webhooks/falco", Webhook, post(falco)),
+        route(
+            Method::GET,
+            "/api/v1/evidence",
+            Read,
+            get(api::list_evidence),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/evidence",
+            Append,
+            post(api::push_evidence),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/evidence/{seq}",
+            Read,
+            get(api::show_evidence),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/evidence/{seq}/proof",
+            Read,
+            get(api::proof),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/checkpoint",
+            Read,
+            get(api::checkpoint),
+        ),
+        route(Method::GET, "/api/v1/log/{*path}", Read, get(api::log_file)),
+        route(
+            Method::GET,
+            "/api/v1/exceptions",
+            Read,
+            get(api::exceptions),
+        ),
+        route(Method::GET, "/api/v1/controls", Read, get(api::controls)),
+        route(
+            Method::GET,
+            "/api/v1/deployments",
+            Read,
+            get(api::deployments),
+        ),
+        route(Method::GET, "/api/v1/findings", Read, get(api::findings)),
+    ]
 }
 
 /// The routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/webhooks/github", post(github))
-        .route("/webhooks/gitlab", post(gitlab))
-        .route("/webhooks/argocd", post(argocd))
-        .route("/webhooks/falco", post(falco))
+    let mut router = Router::new();
+    for r in routes() {
+        router = router.route(r.path, r.handler);
+    }
+    router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_request,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Counts every answered request by its route (not its concrete path: bounded labels).
+async fn count_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
+    let response = next.run(request).await;
+    state
+        .inner
+        .metrics
+        .request(&route, method, response.status().as_u16());
+    response
 }
 
 async fn security_headers(mut response: Response) -> Response {
@@ -94,7 +258,10 @@ async fn security_headers(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Handlers that serve cacheable resources (immutable tiles) say so; nothing else is kept.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
@@ -104,6 +271,10 @@ async fn security_headers(mut response: Response) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -156,7 +327,11 @@ async fn falco(
 
 /// Reads at most `limit` bytes of the body; a larger body is read on (and dropped) up to a
 /// bound, so that the client sees the 413 rather than a reset connection.
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let too_large = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large");
     let drain_bound = limit.saturating_mul(4);
     let declared = headers
@@ -234,7 +409,7 @@ fn form_field(body: &[u8], name: &str) -> Option<Vec<u8>> {
     })
 }
 
-fn percent_decode(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn percent_decode(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -259,10 +434,28 @@ async fn ingest(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    match ingest_inner(state, platform, remote, headers, body).await {
+    let started = Instant::now();
+    let metrics = &state.inner.metrics;
+    let response = match ingest_inner(state, platform, remote, headers, body).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
+    };
+    let status = response.status();
+    if status != StatusCode::NOT_FOUND {
+        // 404: the endpoint is not configured; nothing was received.
+        metrics.delivery(platform, Outcome::Received);
+        let outcome = match status {
+            StatusCode::ACCEPTED => Outcome::Accepted,
+            StatusCode::OK => Outcome::Duplicate,
+            s if s.is_server_error() => Outcome::Failed,
+            _ => Outcome::Rejected,
+        };
+        metrics.delivery(platform, outcome);
+        if status.is_success() {
+            metrics.ingest(Source::Webhook(platform), started.elapsed());
+        }
     }
+    response
 }
 
 async fn ingest_inner(
@@ -457,6 +650,67 @@ async fn record_rejection(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_openapi_document_describes_every_route_and_nothing_else() {
+        let doc: Value = serde_json::from_str(api::OPENAPI).unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
+        let paths = doc["paths"].as_object().unwrap();
+        let mut served = std::collections::BTreeSet::new();
+        for r in routes() {
+            // OpenAPI has no catch-all: `{*path}` is documented as `{path}`.
+            let path = r.path.replace("{*", "{");
+            let method = r.method.as_str().to_ascii_lowercase();
+            let op = &paths
+                .get(&path)
+                .unwrap_or_else(|| panic!("{path} is not in the OpenAPI document"))[&method];
+            assert!(
+                op.is_object(),
+                "{method} {path} is not in the OpenAPI document"
+            );
+            assert!(op["responses"].is_object(), "{method} {path}: no responses");
+            let open = op["security"] == json!([]);
+            assert_eq!(
+                open,
+                matches!(r.access, Access::Public | Access::Webhook),
+                "{method} {path}: the security of the document and the route differ"
+            );
+            if matches!(r.access, Access::Read | Access::Append) {
+                assert!(
+                    op["responses"]["401"].is_object(),
+                    "{method} {path}: no 401"
+                );
+                assert!(
+                    op["responses"]["403"].is_object(),
+                    "{method} {path}: no 403"
+                );
+            }
+            served.insert((path, method));
+        }
+        for (path, item) in paths {
+            for method in item.as_object().unwrap().keys() {
+                assert!(
+                    served.contains(&(path.clone(), method.clone())),
+                    "{method} {path} is documented but not served"
+                );
+            }
+        }
+        let kinds: Vec<&str> = doc["components"]["schemas"]["Kind"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        let mut expected: Vec<&str> = EvidenceKind::ALL.iter().map(|k| k.as_str()).collect();
+        let mut got = kinds.clone();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected);
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearerToken"]["scheme"],
+            "bearer"
+        );
+    }
 
     #[test]
     fn form_payload_is_decoded() {

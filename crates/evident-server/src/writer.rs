@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use evident_store::index::Query;
@@ -53,6 +53,8 @@ pub struct StartInfo {
 pub struct WriterHandle {
     tx: mpsc::Sender<Job>,
     alive: Arc<AtomicBool>,
+    /// Entries appended since the writer started.
+    appended: Arc<AtomicU64>,
 }
 
 /// The key of a delivery in the seen set.
@@ -83,22 +85,35 @@ impl WriterHandle {
     pub fn is_alive(&self) -> bool {
         self.alive.load(Ordering::SeqCst) && !self.tx.is_closed()
     }
+
+    /// Appends waiting in the queue.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Entries appended since the writer started.
+    pub fn appended(&self) -> u64 {
+        self.appended.load(Ordering::Relaxed)
+    }
 }
 
 /// Opens the store, takes its lock, rebuilds the seen deliveries and starts the writer thread.
 /// Returns once the writer is ready (or could not start).
 pub fn start(
     store_dir: PathBuf,
+    database_url: Option<String>,
     key: LogKey,
 ) -> Result<(WriterHandle, JoinHandle<()>, StartInfo), StoreError> {
     let (tx, rx) = mpsc::channel::<Job>(QUEUE);
     let (init_tx, init_rx) = std::sync::mpsc::sync_channel(1);
     let alive = Arc::new(AtomicBool::new(false));
     let alive_thread = Arc::clone(&alive);
+    let appended = Arc::new(AtomicU64::new(0));
+    let appended_thread = Arc::clone(&appended);
     let thread = std::thread::Builder::new()
         .name("evident-writer".into())
         .spawn(move || {
-            let store = match Store::open(&store_dir) {
+            let store = match Store::open_with_database(&store_dir, database_url.as_deref()) {
                 Ok(s) => s,
                 Err(e) => {
                     let _ = init_tx.send(Err(e));
@@ -124,7 +139,15 @@ pub fn start(
                 size: writer.size(),
                 deliveries: seen.len(),
             }));
-            run(&store, &key, writer, seen, rx, &alive_thread);
+            run(
+                &store,
+                &key,
+                writer,
+                seen,
+                rx,
+                &alive_thread,
+                &appended_thread,
+            );
             alive_thread.store(false, Ordering::SeqCst);
         })
         .map_err(|source| StoreError::Io {
@@ -135,7 +158,15 @@ pub fn start(
     let info = init_rx
         .recv()
         .map_err(|_| StoreError::Corrupt("the writer stopped while starting".into()))??;
-    Ok((WriterHandle { tx, alive }, thread, info))
+    Ok((
+        WriterHandle {
+            tx,
+            alive,
+            appended,
+        },
+        thread,
+        info,
+    ))
 }
 
 /// The deliveries recorded in the first `size` entries, by `<platform>:<delivery>`.
@@ -169,6 +200,7 @@ fn run<'a>(
     mut seen: HashMap<String, u64>,
     mut rx: mpsc::Receiver<Job>,
     alive: &AtomicBool,
+    appended: &AtomicU64,
 ) {
     let mut writer = Some(writer);
     while let Some(first) = rx.blocking_recv() {
@@ -202,6 +234,7 @@ fn run<'a>(
         };
         match result {
             Ok(seqs) => {
+                appended.fetch_add(seqs.len() as u64, Ordering::Relaxed);
                 for (k, i) in pending {
                     seen.insert(k, seqs[i]);
                 }

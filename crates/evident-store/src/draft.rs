@@ -1,11 +1,13 @@
 //! A piece of evidence before it is signed: the record and the in-toto statement built from
 //! one description, with content blobs referenced by digest. Used by every writer (the CLI,
-//! the server).
+//! the server). [`scan_draft`] is the one description of a scan report as evidence, shared by
+//! `evident scan … --record`, `evident import` and the server's `POST /api/v1/evidence`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use evident_core::{ScanReport, Severity};
 use evident_ledger::record::{BlobRef, EvidenceKind, EvidenceRecord, subject_digest};
-use evident_ledger::statement::{ResourceDescriptor, Statement};
+use evident_ledger::statement::{ResourceDescriptor, Statement, predicate_type};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
@@ -62,6 +64,96 @@ pub fn blob(media_type: &str, name: Option<&str>) -> BlobRef {
         size: 0,
         media_type: media_type.to_owned(),
         name: name.map(str::to_owned),
+    }
+}
+
+/// What a recorded scan is about and who produced it.
+#[derive(Debug, Clone)]
+pub struct RecordedScan {
+    pub subject: String,
+    /// `secrets`, `sast`, `sca`, `iac`, `dast`, `container`, `pipeline`.
+    pub category: String,
+    pub tool: String,
+    pub tool_uri: String,
+    pub tool_version: String,
+    pub controls: Vec<String>,
+    /// Extra annotations of the test-result configuration (e.g. the imported file's digest).
+    pub annotations: Map<String, Value>,
+}
+
+/// The verdict of a scan at `threshold`: `PASSED`, `WARNED` or `FAILED`, with the checks that
+/// failed (at or above the threshold) and warned (below it). Suppressed findings do not count;
+/// inputs that could not be scanned make the scan fail.
+pub fn scan_result(
+    report: &ScanReport,
+    threshold: Severity,
+) -> (&'static str, BTreeSet<String>, BTreeSet<String>) {
+    let mut failed = BTreeSet::new();
+    let mut warned = BTreeSet::new();
+    for f in report.active() {
+        if f.severity >= threshold {
+            failed.insert(f.check.clone());
+        } else {
+            warned.insert(f.check.clone());
+        }
+    }
+    let result = if !failed.is_empty() || !report.errors.is_empty() {
+        "FAILED"
+    } else if !warned.is_empty() {
+        "WARNED"
+    } else {
+        "PASSED"
+    };
+    (result, failed, warned)
+}
+
+/// A scan report as `scan` evidence: an in-toto test-result statement (passed / warned /
+/// failed checks at `threshold`) with `json_report` (the report in the JSON report format,
+/// docs/json-report.md) as its content.
+pub fn scan_draft(
+    report: &ScanReport,
+    threshold: Severity,
+    scan: &RecordedScan,
+    json_report: Vec<u8>,
+    actor: String,
+    now: Timestamp,
+    retain_until: Timestamp,
+) -> Draft {
+    let (result, failed, warned) = scan_result(report, threshold);
+    let mut annotations = Map::new();
+    annotations.insert("version".into(), json!(scan.tool_version));
+    annotations.insert("failOn".into(), json!(threshold.to_string()));
+    annotations.extend(scan.annotations.clone());
+    let mut predicate = Map::new();
+    predicate.insert("result".into(), json!(result));
+    predicate.insert(
+        "configuration".into(),
+        json!([{ "name": scan.tool, "uri": scan.tool_uri, "annotations": annotations }]),
+    );
+    predicate.insert("passedTests".into(), json!([]));
+    predicate.insert("warnedTests".into(), json!(warned));
+    predicate.insert("failedTests".into(), json!(failed));
+    Draft {
+        kind: EvidenceKind::Scan,
+        subject: scan.subject.clone(),
+        controls: scan.controls.clone(),
+        actor,
+        now,
+        retain_until,
+        labels: BTreeMap::from([
+            ("scanner".to_owned(), report.scanner.clone()),
+            ("category".to_owned(), scan.category.clone()),
+            ("tool".to_owned(), scan.tool.clone()),
+        ]),
+        predicate_type: predicate_type::TEST_RESULT_V0_1.to_owned(),
+        predicate,
+        content: vec![(
+            blob(
+                "application/json",
+                Some(&format!("{}-report.json", scan.category)),
+            ),
+            json_report,
+        )],
     }
 }
 

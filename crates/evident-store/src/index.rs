@@ -3,13 +3,22 @@
 //! The index is derived data: every row can be rebuilt from the log's entries, and the store
 //! does so when the index lags behind the checkpoint (after a crash between writing tiles and
 //! committing the index).
+//!
+//! Two databases hold it, behind one [`Index`] trait and one test suite
+//! (`tests/index_suite.rs`): the embedded [`SqliteIndex`] (the default) and [`PgIndex`] in
+//! PostgreSQL ([`crate::index_pg`]); [`AnyIndex`] is whichever a store was opened with.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool};
+
+pub use crate::index_pg::PgIndex;
+use crate::index_pg::split_schema_param;
 
 /// One indexed entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +90,9 @@ pub enum IndexError {
     /// The database failed.
     #[error("evidence index: {0}")]
     Db(#[from] sqlx::Error),
+    /// The index is not configured usably (an unsupported database URL, a bad schema name).
+    #[error("evidence index: {0}")]
+    Config(String),
 }
 
 /// Where evidence is looked up by subject, kind, control, time and predicate type.
@@ -191,14 +203,28 @@ impl SqliteIndex {
     }
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(crate) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `rows` with only the last of the rows that share a sequence number, which is the one an
+/// insert keeps (a row that is inserted again replaces the earlier one, controls and all).
+pub(crate) fn last_per_seq(rows: &[IndexRow]) -> Cow<'_, [IndexRow]> {
+    if rows.windows(2).all(|w| w[0].seq < w[1].seq) {
+        return Cow::Borrowed(rows);
+    }
+    let mut by_seq = BTreeMap::new();
+    for row in rows {
+        by_seq.insert(row.seq, row);
+    }
+    Cow::Owned(by_seq.into_values().cloned().collect())
 }
 
 impl Index for SqliteIndex {
     async fn insert(&self, rows: &[IndexRow]) -> Result<(), IndexError> {
         // Multi-row statements: one round trip per few hundred rows, not three per row.
         const ROWS_PER_STATEMENT: usize = 500;
+        let rows = last_per_seq(rows);
         let mut tx = self.pool.begin().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
@@ -331,6 +357,96 @@ impl Index for SqliteIndex {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// The index of a store, in whichever database holds it.
+#[derive(Debug, Clone)]
+pub enum AnyIndex {
+    /// The embedded SQLite file (the default).
+    Sqlite(SqliteIndex),
+    /// PostgreSQL (a company-wide store).
+    Postgres(PgIndex),
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl AnyIndex {
+    /// Opens the index: the SQLite file at `sqlite_path` without a URL, or the PostgreSQL
+    /// database at `database_url` (`postgres://…`; a `schema=NAME` query parameter picks the
+    /// schema, `evident` by default).
+    pub async fn open(sqlite_path: &Path, database_url: Option<&str>) -> Result<Self, IndexError> {
+        match database_url {
+            None => Ok(Self::Sqlite(SqliteIndex::open(sqlite_path).await?)),
+            Some(url) if is_postgres_url(url) => {
+                let (url, schema) = split_schema_param(url);
+                Ok(Self::Postgres(
+                    PgIndex::connect(&url, schema.as_deref()).await?,
+                ))
+            }
+            // Never echo the URL: it may hold a password.
+            Some(url) => Err(IndexError::Config(format!(
+                "unsupported database URL (scheme `{}`): the index is either the embedded SQLite file (no URL) or PostgreSQL (postgres://user@host:port/database)",
+                url.split_once(':').map_or("none", |(scheme, _)| scheme)
+            ))),
+        }
+    }
+
+    /// Which database holds the index: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// What `ledger verify` compares, for the entries in `[from, below)`.
+    pub async fn summaries(&self, from: u64, below: u64) -> Result<Vec<Summary>, IndexError> {
+        match self {
+            Self::Sqlite(i) => i.summaries(from, below).await,
+            Self::Postgres(i) => i.summaries(from, below).await,
+        }
+    }
+
+    /// Closes the database cleanly.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(i) => i.close().await,
+            Self::Postgres(i) => i.close().await,
+        }
+    }
+}
+
+impl Index for AnyIndex {
+    async fn insert(&self, rows: &[IndexRow]) -> Result<(), IndexError> {
+        match self {
+            Self::Sqlite(i) => i.insert(rows).await,
+            Self::Postgres(i) => i.insert(rows).await,
+        }
+    }
+
+    async fn query(&self, q: &Query) -> Result<Vec<IndexRow>, IndexError> {
+        match self {
+            Self::Sqlite(i) => i.query(q).await,
+            Self::Postgres(i) => i.query(q).await,
+        }
+    }
+
+    async fn count(&self) -> Result<u64, IndexError> {
+        match self {
+            Self::Sqlite(i) => i.count().await,
+            Self::Postgres(i) => i.count().await,
+        }
+    }
+
+    async fn truncate(&self, seq: u64) -> Result<(), IndexError> {
+        match self {
+            Self::Sqlite(i) => i.truncate(seq).await,
+            Self::Postgres(i) => i.truncate(seq).await,
+        }
     }
 }
 

@@ -3,12 +3,13 @@
 //! - [`blob`]: the content-addressed, write-once [`blob::BlobStore`] (filesystem now).
 //! - [`tiles`]: the log's storage in the C2SP `tlog-tiles` static layout.
 //! - [`index`]: the [`index::Index`] of evidence by subject, kind, control, time and predicate
-//!   type (SQLite now).
+//!   type, in SQLite (embedded, the default) or PostgreSQL ([`index_pg`]).
 
 pub mod blob;
 pub mod draft;
 mod fsutil;
 pub mod index;
+pub mod index_pg;
 pub mod keys;
 pub mod store;
 pub mod tiles;

@@ -6,7 +6,7 @@
 //! <store>/blobs/sha256/…      content blobs
 //! <store>/log/…               the log in tlog-tiles layout (checkpoint, tiles, entry bundles)
 //! <store>/log/vkey            the verifier key of the log (informational: pin it elsewhere)
-//! <store>/index.sqlite        the evidence index
+//! <store>/index.sqlite        the evidence index (unless it is in PostgreSQL)
 //! <store>/keys/signing.key    the default location of the signing key (owner-only)
 //! ```
 //!
@@ -30,7 +30,7 @@ use evident_ledger::statement::Statement;
 use rayon::prelude::*;
 
 use crate::blob::{BlobError, BlobStore, FsBlobStore};
-use crate::index::{Index, IndexError, IndexRow, Query, SqliteIndex};
+use crate::index::{AnyIndex, Index, IndexError, IndexRow, Query};
 use crate::keys::LogKey;
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, TileDir, TileError, TileSource, tile_width};
 use crate::timefmt;
@@ -97,7 +97,7 @@ pub struct Store {
     root: PathBuf,
     tiles: TileDir,
     blobs: FsBlobStore,
-    index: SqliteIndex,
+    index: AnyIndex,
     rt: tokio::runtime::Runtime,
 }
 
@@ -115,8 +115,17 @@ pub fn default_key_path(store: &Path) -> PathBuf {
 }
 
 impl Store {
-    /// Opens the store at `root`, creating it when missing.
+    /// Opens the store at `root`, creating it when missing, with its index in the embedded
+    /// SQLite file.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
+        Self::open_with_database(root, None)
+    }
+
+    /// Opens the store at `root`, creating it when missing, with its index in the database at
+    /// `database_url`: `None` for the embedded SQLite file (`<store>/index.sqlite`), or
+    /// `postgres://user@host:port/database` (with `?schema=NAME` for another schema than
+    /// `evident`; one schema per store). Blobs, tiles and the checkpoint stay under `root`.
+    pub fn open_with_database(root: &Path, database_url: Option<&str>) -> Result<Self, StoreError> {
         fs::create_dir_all(root.join("log")).map_err(|source| StoreError::Io {
             action: "create",
             path: root.join("log"),
@@ -135,7 +144,7 @@ impl Store {
                 path: root.to_owned(),
                 source,
             })?;
-        let index = rt.block_on(SqliteIndex::open(&root.join("index.sqlite")))?;
+        let index = rt.block_on(AnyIndex::open(&root.join("index.sqlite"), database_url))?;
         Ok(Self {
             root: root.to_owned(),
             tiles: TileDir::new(root.join("log")),

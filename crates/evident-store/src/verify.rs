@@ -525,7 +525,7 @@ fn check_index(
             report.problems.push(problem(
                 Some(*seq),
                 "index.sqlite",
-                "the entry is not indexed (the index is derived data: delete index.sqlite and the next append rebuilds it)",
+                "the entry is not indexed (the index is derived data: delete index.sqlite, or drop the PostgreSQL schema, and the next append rebuilds it)",
             ));
             continue;
         };
@@ -541,7 +541,7 @@ fn check_index(
             report.problems.push(problem(
                 Some(*seq),
                 "index.sqlite",
-                "the index row does not match the entry (the index is derived data: delete index.sqlite and the next append rebuilds it)",
+                "the index row does not match the entry (the index is derived data: delete index.sqlite, or drop the PostgreSQL schema, and the next append rebuilds it)",
             ));
         }
     }

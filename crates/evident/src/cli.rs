@@ -26,6 +26,18 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "EVIDENT_STORE")]
     pub store: Option<PathBuf>,
 
+    /// Database of the evidence index: `postgres://user@host:port/database` (add
+    /// `?schema=NAME` for another schema than `evident`; one per store). Default: the SQLite
+    /// file in the store directory.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "EVIDENT_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -104,16 +116,124 @@ pub enum Command {
     /// Check files against Rego policies (Conftest-compatible) and run policy tests.
     #[command(subcommand)]
     Policy(crate::commands::policy::PolicyCommand),
-    /// Receive GitHub, GitLab, Argo CD and Falco webhooks and record each delivery as evidence.
+    /// Receive webhooks and serve the evidence API (docs/server.md).
     ///
-    /// Secrets come from the environment: EVIDENT_GITHUB_WEBHOOK_SECRET,
-    /// EVIDENT_GITLAB_WEBHOOK_TOKEN, EVIDENT_ARGOCD_TOKEN, EVIDENT_FALCO_TOKEN; an endpoint
-    /// without its secret answers 404. Prints `listening on http://ADDR` once ready.
+    /// Webhooks from GitHub, GitLab, Argo CD and Falco are recorded as evidence. Their secrets
+    /// come from the environment: EVIDENT_GITHUB_WEBHOOK_SECRET, EVIDENT_GITLAB_WEBHOOK_TOKEN,
+    /// EVIDENT_ARGOCD_TOKEN, EVIDENT_FALCO_TOKEN; an endpoint without its secret answers 404.
+    /// The REST API under /api/v1 takes tokens from `evident token create`; /metrics and
+    /// /api/openapi.json are open. Prints `listening on http://ADDR` once ready.
     ///
     /// Examples:
     ///   evident serve --listen 0.0.0.0:8080
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
+    /// Create, list and revoke the API tokens of `evident serve` (each change is recorded).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Send a JSON scan report to `evident serve`, which records it as scan evidence.
+    ///
+    /// Examples:
+    ///   evident scan secrets --format json -o secrets.json
+    ///   EVIDENT_TOKEN=evt_… evident push --server https://evident.example.com --category secrets secrets.json
+    ///   evident scan iac --format json | evident push --server $URL --subject git:$SHA --category iac -
+    ///
+    /// Prints the entry's number. Exit codes: 0 recorded, 2 refused or unreachable.
+    #[command(verbatim_doc_comment)]
+    Push(PushArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret once, on standard output.
+    ///
+    /// Examples:
+    ///   evident token create --role recorder --name ci-payments --expires 90d
+    ///   evident token create --role auditor --name audit-2026 --expires 2026-12-31
+    #[command(verbatim_doc_comment)]
+    Create {
+        /// What it may do: admin (everything), recorder (append only), auditor or viewer
+        /// (read only).
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// A name for people: letters, digits, `.`, `_`, `-`, `@`, `:` (at most 64).
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// When it stops working: a duration (`90d`, `12h`, `8w`) or a date (YYYY-MM-DD, the
+        /// end of that day UTC, or RFC 3339) [default: never].
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+        /// Who creates it [default: $GITHUB_ACTOR, $GITLAB_USER_LOGIN or $USER].
+        #[arg(long, value_name = "WHO")]
+        actor: Option<String>,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// List the tokens (never their secrets).
+    List {
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
+    /// Revoke a token; a running server refuses it from its next request on.
+    Revoke {
+        /// The token's id (`evident token list`).
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Who revokes it [default: $GITHUB_ACTOR, $GITLAB_USER_LOGIN or $USER].
+        #[arg(long, value_name = "WHO")]
+        actor: Option<String>,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    /// Everything.
+    Admin,
+    /// Append evidence (CI); read nothing.
+    Recorder,
+    /// Read everything.
+    Auditor,
+    /// Read everything.
+    Viewer,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The JSON scan report (`evident scan … --format json`); `-` for standard input
+    /// [default: -].
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The server's base URL, e.g. https://evident.example.com.
+    #[arg(long, value_name = "URL", env = "EVIDENT_SERVER")]
+    pub server: String,
+    /// A recorder (or admin) token; prefer EVIDENT_TOKEN, which keeps it out of process lists.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "EVIDENT_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
+    /// What the scan is about: git:<commit>, sha256:<digest> or env:<name> [default: the
+    /// current commit].
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<String>,
+    /// secrets, sast, sca, iac, dast, container or pipeline [default: the report's scanner].
+    #[arg(long, value_name = "CATEGORY")]
+    pub category: Option<String>,
+    /// A control the scan supports (repeatable) [default: the controls of the report's
+    /// findings].
+    #[arg(long = "control", value_name = "CONTROL")]
+    pub controls: Vec<String>,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]

@@ -57,6 +57,7 @@ failure_from!(
     evident_import::ImportError,
     evident_secrets::RuleError,
     evident_secrets::ScannerError,
+    evident_server::tokens::TokenError,
     evident_store::StoreError,
     evident_store::blob::BlobError,
     evident_store::draft::DraftError,

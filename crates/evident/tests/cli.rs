@@ -216,7 +216,7 @@ fn a_closed_pipe_is_not_an_error() {
 
 #[test]
 fn the_checks_reference_is_up_to_date() {
-    for scanner in ["secrets", "sca", "pipeline", "iac"] {
+    for scanner in ["secrets", "sca", "pipeline", "iac", "sod"] {
         let home = tempfile::tempdir().unwrap();
         let out = evident(home.path())
             .args(["checks", "--scanner", scanner, "--format", "markdown"])

@@ -16,6 +16,7 @@ pub fn all_checks() -> Result<Vec<Check>, Failure> {
     checks.extend(evident_deps::checks::all());
     checks.extend(evident_pipeline::all_checks());
     checks.extend(evident_iac::checks::metadata());
+    checks.extend(evident_server::sod::checks());
     checks.sort_by(|a, b| (&a.scanner, &a.id).cmp(&(&b.scanner, &b.id)));
     Ok(checks)
 }
@@ -35,7 +36,7 @@ pub fn run(args: &ChecksArgs) -> Result<Outcome, Failure> {
         checks.retain(|c| c.scanner == *scanner);
         if checks.is_empty() {
             return Err(anyhow::anyhow!(
-                "no checks for scanner `{scanner}`; scanners with checks: iac, pipeline, sca, secrets"
+                "no checks for scanner `{scanner}`; scanners with checks: iac, pipeline, sca, secrets, sod"
             )
             .into());
         }
@@ -92,6 +93,10 @@ pub fn markdown(checks: &[Check], scanner: Option<&str>) -> String {
         Some("iac") => (
             "Infrastructure-as-code checks",
             "Each is one entry in `crates/evident-iac/src/checks/` (AWS, Google Cloud and Azure for Terraform HCL, Terraform plans and CloudFormation; Kubernetes; Dockerfile) with failing and passing fixtures in `crates/evident-iac/tests/fixtures/checks/<id>/`; `evident scan iac` raises them.",
+        ),
+        Some("sod") => (
+            "Separation-of-duties and change-management checks",
+            "Each is one entry in `crates/evident-server/src/sod.rs`; `evident serve` raises them from the webhook events it receives (GitHub, GitLab, Argo CD) and serves them at `/api/v1/findings` and with each deployment at `/api/v1/deployments`.",
         ),
         _ => ("Checks", "Every check of every scanner."),
     };

@@ -2,6 +2,7 @@
 //! the current commit, and how times and controls given on the command line are read.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use anyhow::{Context as _, anyhow};
 use evident_core::{Clock as _, Config, SystemClock};
@@ -30,10 +31,23 @@ pub fn store_dir(explicit: Option<&Path>) -> PathBuf {
     repo_root(&here).unwrap_or(here).join(".evident")
 }
 
-/// Opens the store.
+static DATABASE_URL: OnceLock<Option<String>> = OnceLock::new();
+
+/// Keeps the global `--database-url` / `EVIDENT_DATABASE_URL` for the run (set once, before
+/// any command opens the store).
+pub fn set_database_url(url: Option<String>) {
+    let _ = DATABASE_URL.set(url.filter(|u| !u.trim().is_empty()));
+}
+
+/// The database holding the store's index, when it is not the embedded SQLite file.
+pub fn database_url() -> Option<String> {
+    DATABASE_URL.get().cloned().flatten()
+}
+
+/// Opens the store, with its index in the database of [`database_url`].
 pub fn open_store(explicit: Option<&Path>) -> Result<Store, Failure> {
     let dir = store_dir(explicit);
-    Ok(Store::open(&dir)
+    Ok(Store::open_with_database(&dir, database_url().as_deref())
         .with_context(|| format!("cannot open the evidence store {}", dir.display()))?)
 }
 

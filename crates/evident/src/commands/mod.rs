@@ -15,16 +15,19 @@ mod keys;
 mod ledger;
 mod pipeline;
 pub mod policy;
+mod push;
 mod record;
 mod rules;
 mod scan;
 mod serve;
+mod token;
 mod verified;
 
 use crate::cli::{Cli, Command, RulesCommand, ScanCommand};
 use crate::{Failure, Outcome};
 
 pub fn run(cli: Cli) -> Result<Outcome, Failure> {
+    context::set_database_url(cli.database_url.clone());
     match cli.command {
         Command::Scan(ScanCommand::Secrets(args)) => {
             scan::secrets(cli.evident_config.as_deref(), cli.store.as_deref(), &args)
@@ -87,6 +90,12 @@ pub fn run(cli: Cli) -> Result<Outcome, Failure> {
         Command::Serve(args) => {
             serve::run(cli.store.as_deref(), cli.evident_config.as_deref(), &args)
         }
+        Command::Token(command) => token::run(
+            cli.store.as_deref(),
+            cli.evident_config.as_deref(),
+            &command,
+        ),
+        Command::Push(args) => push::run(&args),
     }
 }
 

@@ -147,21 +147,11 @@ fn record_scan(
     Ok(())
 }
 
-/// What a recorded scan is about and who produced it.
-pub struct RecordedScan {
-    pub subject: String,
-    /// `secrets`, `sast`, `sca`, `iac`, `dast`, `container`, `pipeline`.
-    pub category: String,
-    pub tool: String,
-    pub tool_uri: String,
-    pub tool_version: String,
-    pub controls: Vec<String>,
-    /// Extra annotations of the test-result configuration (e.g. the imported file's digest).
-    pub annotations: serde_json::Map<String, serde_json::Value>,
-}
+pub use evident_store::draft::RecordedScan;
 
 /// Records a scan report as an in-toto test-result statement (passed / warned / failed
-/// checks) with the JSON report as content; returns the entry.
+/// checks) with the JSON report as content; returns the entry. The record is built by
+/// [`evident_store::draft::scan_draft`], as the server builds a pushed report's.
 pub fn record_report(
     store: Option<&Path>,
     key: &crate::cli::KeyArgs,
@@ -170,28 +160,6 @@ pub fn record_report(
     config: &Config,
     scan: &RecordedScan,
 ) -> Result<u64, Failure> {
-    use std::collections::{BTreeMap, BTreeSet};
-
-    use evident_ledger::record::{BlobRef, EvidenceKind};
-    use evident_ledger::statement::predicate_type;
-    use serde_json::json;
-
-    let mut failed = BTreeSet::new();
-    let mut warned = BTreeSet::new();
-    for f in report.active() {
-        if f.severity >= threshold {
-            failed.insert(f.check.clone());
-        } else {
-            warned.insert(f.check.clone());
-        }
-    }
-    let result = if !failed.is_empty() || !report.errors.is_empty() {
-        "FAILED"
-    } else if !warned.is_empty() {
-        "WARNED"
-    } else {
-        "PASSED"
-    };
     let json_report = render::render(
         report,
         Format::Json,
@@ -202,44 +170,16 @@ pub fn record_report(
             color: false,
         },
     )?;
-    let mut annotations = serde_json::Map::new();
-    annotations.insert("version".into(), json!(scan.tool_version));
-    annotations.insert("failOn".into(), json!(threshold.to_string()));
-    annotations.extend(scan.annotations.clone());
-    let mut predicate = serde_json::Map::new();
-    predicate.insert("result".into(), json!(result));
-    predicate.insert(
-        "configuration".into(),
-        json!([{ "name": scan.tool, "uri": scan.tool_uri, "annotations": annotations }]),
-    );
-    predicate.insert("passedTests".into(), json!([]));
-    predicate.insert("warnedTests".into(), json!(warned));
-    predicate.insert("failedTests".into(), json!(failed));
     let now = super::context::now();
-    let draft = super::record::Draft {
-        kind: EvidenceKind::Scan,
-        subject: scan.subject.clone(),
-        controls: scan.controls.clone(),
-        actor: super::context::actor(None),
+    let draft = evident_store::draft::scan_draft(
+        report,
+        threshold,
+        scan,
+        json_report.into_bytes(),
+        super::context::actor(None),
         now,
-        retain_until: super::context::retain_until(None, config, now)?,
-        labels: BTreeMap::from([
-            ("scanner".to_owned(), report.scanner.clone()),
-            ("category".to_owned(), scan.category.clone()),
-            ("tool".to_owned(), scan.tool.clone()),
-        ]),
-        predicate_type: predicate_type::TEST_RESULT_V0_1.to_owned(),
-        predicate,
-        content: vec![(
-            BlobRef {
-                sha256: String::new(),
-                size: 0,
-                media_type: "application/json".into(),
-                name: Some(format!("{}-report.json", scan.category)),
-            },
-            json_report.into_bytes(),
-        )],
-    };
+        super::context::retain_until(None, config, now)?,
+    );
     let (seq, _) = super::record::append(store, key, draft.build()?)?;
     Ok(seq)
 }

@@ -1,10 +1,11 @@
-//! `evident serve`: webhook ingestion on the embedded store.
+//! `evident serve`: webhook ingestion and the evidence API on the embedded store.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use evident_core::SystemClock;
+use evident_server::tokens;
 use evident_server::{Secrets, Server, ServerConfig};
 
 use super::context;
@@ -29,6 +30,7 @@ pub fn run(
         .unwrap_or(i16::MAX);
     let server = Server::start(ServerConfig {
         store: dir.clone(),
+        database_url: context::database_url(),
         key,
         secrets,
         max_body: args.max_body,
@@ -37,6 +39,22 @@ pub fn run(
     })
     .with_context(|| format!("cannot serve the evidence store {}", dir.display()))?;
     let info = server.info();
+    let api = match tokens::load(&tokens::file_path(&dir)) {
+        Ok(file) => {
+            let now = context::now();
+            let active = file
+                .tokens
+                .iter()
+                .filter(|t| t.status(now) == "active")
+                .count();
+            if active == 0 {
+                "no API tokens yet (`evident token create`)".to_owned()
+            } else {
+                format!("{active} active API token(s)")
+            }
+        }
+        Err(e) => format!("API tokens unreadable ({e}): every API request is refused"),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("evident-serve")
@@ -48,7 +66,7 @@ pub fn run(
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr().context("the listening address")?;
         eprintln!(
-            "evident serve: store {} ({} entries, {} deliveries seen); webhooks: {}",
+            "evident serve: store {} ({} entries, {} deliveries seen); webhooks: {}; {api}",
             dir.display(),
             info.size,
             info.deliveries,
