@@ -273,8 +273,9 @@ pub fn evaluate(root: &Path, model: &Model, options: &Options) -> (Vec<Finding>,
             out
         })
         .collect();
-    // Directives of the files that have hits (read once each).
+    // Directives and lines of the files that have hits (read once each).
     let mut directives: HashMap<&str, Directives> = HashMap::new();
+    let mut sources: HashMap<&str, Source> = HashMap::new();
     let mut notes = Vec::new();
     let files: BTreeSet<&str> = raw
         .iter()
@@ -297,6 +298,7 @@ pub fn evaluate(root: &Path, model: &Model, options: &Options) -> (Vec<Finding>,
             }
         }
         directives.insert(file, d);
+        sources.insert(file, Source::new(text));
     }
     let mut seen: BTreeSet<(String, String, String, String)> = BTreeSet::new();
     let mut findings = Vec::with_capacity(raw.len());
@@ -312,9 +314,46 @@ pub fn evaluate(root: &Path, model: &Model, options: &Options) -> (Vec<Finding>,
         if !seen.insert(key) {
             continue;
         }
-        findings.push(finding(c, r, &hit, directives.get(r.file.as_str())));
+        findings.push(finding(
+            c,
+            r,
+            &hit,
+            directives.get(r.file.as_str()),
+            sources.get(r.file.as_str()),
+        ));
     }
     (findings, notes)
+}
+
+/// A file's text with its line starts, to quote the offending line.
+struct Source {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Source {
+    fn new(text: String) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source { text, starts }
+    }
+
+    /// Line `n` (1-based), trimmed and cut to 160 characters; `None` when blank or absent.
+    fn line(&self, n: u32) -> Option<String> {
+        let i = usize::try_from(n).ok()?.checked_sub(1)?;
+        let start = *self.starts.get(i)?;
+        let end = self.starts.get(i + 1).map_or(self.text.len(), |e| e - 1);
+        let line = self.text.get(start..end)?.trim();
+        if line.is_empty() {
+            return None;
+        }
+        let mut out: String = line.chars().take(160).collect();
+        if out.len() < line.len() {
+            out.push('…');
+        }
+        Some(out)
+    }
 }
 
 fn finding(
@@ -322,6 +361,7 @@ fn finding(
     r: &Resource,
     hit: &Hit,
     directives: Option<&Directives>,
+    source: Option<&Source>,
 ) -> Finding {
     let line = if hit.line > 0 { hit.line } else { r.line };
     let mut location = Location::file(r.file.clone());
@@ -341,16 +381,33 @@ fn finding(
             kind: SuppressionKind::Inline,
             reason: d.reason.clone(),
         });
-    Finding::builder(&c.meta, location)
+    let mut builder = Finding::builder(&c.meta, location)
         .message(message)
         .identity(&[r.address.as_bytes(), hit.key.as_bytes()])
-        .suppressed(suppression)
-        .build()
+        .suppressed(suppression);
+    // The offending line, unless it may hold a secret's value.
+    if !c.secret_bearing
+        && let Some(text) = source.and_then(|s| s.line(line))
+    {
+        builder = builder.snippet(text);
+    }
+    builder.build()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_lines_are_quoted_trimmed_and_cut() {
+        let s = Source::new("a = 1\n\n  b = \"x\"  \r\n".to_owned() + &"c".repeat(300));
+        assert_eq!(s.line(1).as_deref(), Some("a = 1"));
+        assert_eq!(s.line(2), None);
+        assert_eq!(s.line(3).as_deref(), Some("b = \"x\""));
+        assert_eq!(s.line(4).unwrap().chars().count(), 161);
+        assert_eq!(s.line(5), None);
+        assert_eq!(s.line(0), None);
+    }
 
     #[test]
     fn classifies_by_name_and_content() {

@@ -62,6 +62,8 @@ pub struct IacCheck {
     /// Resource kinds (`aws_s3_bucket`, `AWS::S3::Bucket`, `Deployment`, `Dockerfile`).
     pub kinds: &'static [&'static str],
     pub run: Run,
+    /// The offending line may hold a secret's value: findings carry no source snippet.
+    pub secret_bearing: bool,
 }
 
 impl std::fmt::Debug for IacCheck {
@@ -74,6 +76,14 @@ impl std::fmt::Debug for IacCheck {
 }
 
 impl IacCheck {
+    /// Marks a check whose offending line may hold a secret (its findings never quote the
+    /// source line).
+    #[must_use]
+    pub fn handles_secrets(mut self) -> Self {
+        self.secret_bearing = true;
+        self
+    }
+
     /// Lowers the confidence (the default is high).
     #[must_use]
     pub fn confidence(mut self, confidence: Confidence) -> Self {
@@ -107,6 +117,7 @@ pub(crate) fn check(
         },
         kinds,
         run,
+        secret_bearing: false,
     }
 }
 

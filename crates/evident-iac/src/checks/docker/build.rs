@@ -69,7 +69,8 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Pass build credentials as BuildKit secrets and read them only in that step: `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci` (built with `docker build --secret id=npmrc,src=$HOME/.npmrc`), or `--mount=type=secret,id=token,env=GIT_TOKEN`.",
             DOCKERFILE,
             credentials,
-        ),
+        )
+        .handles_secrets(),
     ]
 }
 

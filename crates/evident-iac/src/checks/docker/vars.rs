@@ -20,7 +20,8 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Do not bake credentials into the image: inject them at run time (Kubernetes `env.valueFrom.secretKeyRef`, Docker secrets, a secrets manager), and for build steps use `RUN --mount=type=secret,id=token,env=TOKEN …` with `docker build --secret id=token,env=TOKEN`.",
             DOCKERFILE,
             secret_in_env,
-        ),
+        )
+        .handles_secrets(),
         check(
             "docker-secret-in-arg",
             "Secret given a default with ARG",
@@ -30,7 +31,8 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Remove the default and stop passing secrets as build arguments: mount them only for the step that needs them, `RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN npm ci`, built with `docker build --secret id=npm_token,env=NPM_TOKEN`.",
             DOCKERFILE,
             secret_in_arg,
-        ),
+        )
+        .handles_secrets(),
     ]
 }
 

@@ -49,7 +49,8 @@ pub(super) fn checks() -> Vec<IacCheck> {
             "Store the value in a Secret (or an external secrets manager) and reference it: `env: [{name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}]`.",
             WORKLOADS,
             secret_in_env,
-        ),
+        )
+        .handles_secrets(),
         check(
             "k8s-service-account-token-automount",
             "Pod mounts a service account token it may not need",
