@@ -29,7 +29,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::{ApiError, AppState, percent_decode, read_body};
+use crate::app::{ApiError, AppState, media_type, percent_decode, read_body};
 use crate::metrics::{Gauges, Source};
 use crate::tokens::{self, Credential, FileLock, Permission};
 use crate::writer::Appended;
@@ -572,10 +572,6 @@ fn text_response(content_type: &'static str, body: impl Into<Body>) -> Response 
         .into_response()
 }
 
-fn answer(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reads.
 
@@ -584,18 +580,10 @@ pub async fn list_evidence(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    answer(list_evidence_inner(&state, &headers, query.as_deref()).await)
-}
-
-async fn list_evidence_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
+) -> Result<axum::Json<Value>, ApiError> {
+    authorize(&state, &headers, Permission::Read).await?;
     let p = params(
-        query,
+        query.as_deref(),
         &["subject", "control", "kind", "from", "to", "limit", "after"],
         &[],
     )?;
@@ -622,7 +610,7 @@ async fn list_evidence_inner(
         limit: Some(limit + 1),
         ..Query::default()
     };
-    let (rows, size) = read(state, move |store, _| {
+    let (rows, size) = read(&state, move |store, _| {
         let size = log_size(store)?;
         let mut q = q;
         q.below = Some(size);
@@ -630,7 +618,7 @@ async fn list_evidence_inner(
         Ok((rows, size))
     })
     .await?;
-    Ok(axum::Json(page_json(&rows, limit, size, row_json)).into_response())
+    Ok(axum::Json(page_json(&rows, limit, size, row_json)))
 }
 
 /// `{"entries": [...], "next": <after for the next page> | null, "log_size": N}`.
@@ -670,18 +658,10 @@ pub async fn show_evidence(
     State(state): State<AppState>,
     headers: HeaderMap,
     UrlPath(seq): UrlPath<String>,
-) -> Response {
-    answer(show_evidence_inner(&state, &headers, &seq).await)
-}
-
-async fn show_evidence_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    seq: &str,
-) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
-    let seq = parse_seq(seq)?;
-    let doc = read(state, move |store, _| {
+) -> Result<axum::Json<Value>, ApiError> {
+    authorize(&state, &headers, Permission::Read).await?;
+    let seq = parse_seq(&seq)?;
+    read(&state, move |store, _| {
         let size = log_size(store)?;
         if seq >= size {
             return Err(not_found("no such entry"));
@@ -698,8 +678,8 @@ async fn show_evidence_inner(
             "envelope": entry.envelope,
         }))
     })
-    .await?;
-    Ok(axum::Json(doc).into_response())
+    .await
+    .map(axum::Json)
 }
 
 /// `GET /api/v1/evidence/{seq}/proof`
@@ -707,19 +687,11 @@ pub async fn proof(
     State(state): State<AppState>,
     headers: HeaderMap,
     UrlPath(seq): UrlPath<String>,
-) -> Response {
-    answer(proof_inner(&state, &headers, &seq).await)
-}
-
-async fn proof_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    seq: &str,
 ) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
-    let seq = parse_seq(seq)?;
+    authorize(&state, &headers, Permission::Read).await?;
+    let seq = parse_seq(&seq)?;
     let verifier = state.inner.verifier.clone();
-    let text = read(state, move |store, _| {
+    let text = read(&state, move |store, _| {
         let note = store
             .checkpoint_note()
             .map_err(|e| store_error(&e))?
@@ -749,13 +721,12 @@ async fn proof_inner(
 }
 
 /// `GET /api/v1/checkpoint`
-pub async fn checkpoint(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    answer(checkpoint_inner(&state, &headers).await)
-}
-
-async fn checkpoint_inner(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
-    let note = read(state, |store, _| {
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Permission::Read).await?;
+    let note = read(&state, |store, _| {
         store
             .checkpoint_note()
             .map_err(|e| store_error(&e))?
@@ -840,22 +811,14 @@ pub async fn log_file(
     State(state): State<AppState>,
     headers: HeaderMap,
     UrlPath(path): UrlPath<String>,
-) -> Response {
-    answer(log_file_inner(&state, &headers, path).await)
-}
-
-async fn log_file_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    path: String,
 ) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
+    authorize(&state, &headers, Permission::Read).await?;
     let resource = log_resource(&path).ok_or_else(|| {
         bad_request(
             "not a log resource: checkpoint, tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]",
         )
     })?;
-    let (bytes, size) = read(state, move |store, reader| {
+    let (bytes, size) = read(&state, move |store, reader| {
         let root = reader
             .log_dir
             .canonicalize()
@@ -905,19 +868,11 @@ pub async fn exceptions(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    answer(exceptions_inner(&state, &headers, query.as_deref()).await)
-}
-
-async fn exceptions_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
-    let p = params(query, &["limit", "after"], &[])?;
+) -> Result<axum::Json<Value>, ApiError> {
+    authorize(&state, &headers, Permission::Read).await?;
+    let p = params(query.as_deref(), &["limit", "after"], &[])?;
     let (limit, after) = page(&p)?;
-    let doc = read(state, move |store, _| {
+    read(&state, move |store, _| {
         let size = log_size(store)?;
         let rows = store
             .query(&Query {
@@ -948,18 +903,17 @@ async fn exceptions_inner(
         }
         Ok(page_json(&items, limit, size, |(_, v)| v.clone()))
     })
-    .await?;
-    Ok(axum::Json(doc).into_response())
+    .await
+    .map(axum::Json)
 }
 
 /// `GET /api/v1/controls`
-pub async fn controls(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    answer(controls_inner(&state, &headers).await)
-}
-
-async fn controls_inner(state: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
-    let doc = read(state, |store, reader| {
+pub async fn controls(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, ApiError> {
+    authorize(&state, &headers, Permission::Read).await?;
+    read(&state, |store, reader| {
         let size = log_size(store)?;
         let mut cache = reader
             .controls
@@ -1003,8 +957,8 @@ async fn controls_inner(state: &AppState, headers: &HeaderMap) -> Result<Respons
             .collect();
         Ok(json!({ "controls": controls, "log_size": size }))
     })
-    .await?;
-    Ok(axum::Json(doc).into_response())
+    .await
+    .map(axum::Json)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1037,20 +991,6 @@ struct ReportTool {
     version: String,
 }
 
-fn media_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default()
-}
-
 /// `POST /api/v1/evidence?subject=…&category=…&control=…`: a JSON scan report.
 pub async fn push_evidence(
     State(state): State<AppState>,
@@ -1059,7 +999,9 @@ pub async fn push_evidence(
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let response = answer(push_inner(&state, &headers, query.as_deref(), body).await);
+    let response = push_inner(&state, &headers, query.as_deref(), body)
+        .await
+        .into_response();
     if response.status() == StatusCode::CREATED {
         state.inner.metrics.ingest(Source::Api, started.elapsed());
     }
@@ -1270,20 +1212,16 @@ pub async fn deployments(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    answer(deployments_inner(&state, &headers, query.as_deref()).await)
-}
-
-async fn deployments_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
-    let p = params(query, &["environment", "repository", "commit"], &[])?;
+) -> Result<axum::Json<Value>, ApiError> {
+    authorize(&state, &headers, Permission::Read).await?;
+    let p = params(
+        query.as_deref(),
+        &["environment", "repository", "commit"],
+        &[],
+    )?;
     let one = |k: &str| p.get(k).and_then(|v| v.first()).cloned();
     let (environment, repository, commit) = (one("environment"), one("repository"), one("commit"));
-    let doc = read(state, move |store, _| {
+    read(&state, move |store, _| {
         let (deployments, _) = trail(store)?;
         let items: Vec<Value> = deployments
             .iter()
@@ -1304,8 +1242,8 @@ async fn deployments_inner(
             .collect();
         Ok(json!({ "deployments": items }))
     })
-    .await?;
-    Ok(axum::Json(doc).into_response())
+    .await
+    .map(axum::Json)
 }
 
 /// `GET /api/v1/findings`
@@ -1313,19 +1251,11 @@ pub async fn findings(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    answer(findings_inner(&state, &headers, query.as_deref()).await)
-}
-
-async fn findings_inner(
-    state: &AppState,
-    headers: &HeaderMap,
-    query: Option<&str>,
-) -> Result<Response, ApiError> {
-    authorize(state, headers, Permission::Read).await?;
-    let p = params(query, &["check"], &[])?;
+) -> Result<axum::Json<Value>, ApiError> {
+    authorize(&state, &headers, Permission::Read).await?;
+    let p = params(query.as_deref(), &["check"], &[])?;
     let check = p.get("check").and_then(|v| v.first()).cloned();
-    let doc = read(state, move |store, _| {
+    read(&state, move |store, _| {
         let (_, findings) = trail(store)?;
         let items: Vec<&Finding> = findings
             .iter()
@@ -1333,8 +1263,8 @@ async fn findings_inner(
             .collect();
         Ok(json!({ "findings": items }))
     })
-    .await?;
-    Ok(axum::Json(doc).into_response())
+    .await
+    .map(axum::Json)
 }
 
 #[cfg(test)]

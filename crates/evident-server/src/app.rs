@@ -10,6 +10,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, HttpBody as _};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -136,17 +137,33 @@ pub struct Route {
     handler: MethodRouter<AppState>,
 }
 
-fn route(
-    method: Method,
-    path: &'static str,
-    access: Access,
-    handler: MethodRouter<AppState>,
-) -> Route {
-    Route {
-        method,
-        path,
-        access,
-        handler,
+impl Route {
+    /// `GET path`, served by `handler`.
+    fn get<H: Handler<T, AppState>, T: 'static>(
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        Self {
+            method: Method::GET,
+            path,
+            access,
+            handler: get(handler),
+        }
+    }
+
+    /// `POST path`, served by `handler`.
+    fn post<H: Handler<T, AppState>, T: 'static>(
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        Self {
+            method: Method::POST,
+            path,
+            access,
+            handler: post(handler),
+        }
     }
 }
 
@@ -155,59 +172,24 @@ fn route(
 pub fn routes() -> Vec<Route> {
     use Access::{Append, Public, Read, Webhook};
     vec![
-        route(Method::GET, "/healthz", Public, get(healthz)),
-        route(Method::GET, "/readyz", Public, get(readyz)),
-        route(Method::GET, "/metrics", Public, get(api::metrics)),
-        route(Method::GET, "/api/openapi.json", Public, get(api::openapi)),
-        route(Method::POST, "/webhooks/github", Webhook, post(github)),
-        route(Method::POST, "/webhooks/gitlab", Webhook, post(gitlab)),
-        route(Method::POST, "/webhooks/argocd", Webhook, post(argocd)),
-        route(Method::POST, "/webhooks/falco", Webhook, post(falco)),
-        route(
-            Method::GET,
-            "/api/v1/evidence",
-            Read,
-            get(api::list_evidence),
-        ),
-        route(
-            Method::POST,
-            "/api/v1/evidence",
-            Append,
-            post(api::push_evidence),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/evidence/{seq}",
-            Read,
-            get(api::show_evidence),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/evidence/{seq}/proof",
-            Read,
-            get(api::proof),
-        ),
-        route(
-            Method::GET,
-            "/api/v1/checkpoint",
-            Read,
-            get(api::checkpoint),
-        ),
-        route(Method::GET, "/api/v1/log/{*path}", Read, get(api::log_file)),
-        route(
-            Method::GET,
-            "/api/v1/exceptions",
-            Read,
-            get(api::exceptions),
-        ),
-        route(Method::GET, "/api/v1/controls", Read, get(api::controls)),
-        route(
-            Method::GET,
-            "/api/v1/deployments",
-            Read,
-            get(api::deployments),
-        ),
-        route(Method::GET, "/api/v1/findings", Read, get(api::findings)),
+        Route::get("/healthz", Public, healthz),
+        Route::get("/readyz", Public, readyz),
+        Route::get("/metrics", Public, api::metrics),
+        Route::get("/api/openapi.json", Public, api::openapi),
+        Route::post("/webhooks/github", Webhook, github),
+        Route::post("/webhooks/gitlab", Webhook, gitlab),
+        Route::post("/webhooks/argocd", Webhook, argocd),
+        Route::post("/webhooks/falco", Webhook, falco),
+        Route::get("/api/v1/evidence", Read, api::list_evidence),
+        Route::post("/api/v1/evidence", Append, api::push_evidence),
+        Route::get("/api/v1/evidence/{seq}", Read, api::show_evidence),
+        Route::get("/api/v1/evidence/{seq}/proof", Read, api::proof),
+        Route::get("/api/v1/checkpoint", Read, api::checkpoint),
+        Route::get("/api/v1/log/{*path}", Read, api::log_file),
+        Route::get("/api/v1/exceptions", Read, api::exceptions),
+        Route::get("/api/v1/controls", Read, api::controls),
+        Route::get("/api/v1/deployments", Read, api::deployments),
+        Route::get("/api/v1/findings", Read, api::findings),
     ]
 }
 
@@ -369,9 +351,9 @@ fn header_bytes<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
     headers.get(name).map(HeaderValue::as_bytes)
 }
 
-/// The JSON document of a delivery: the body itself, or GitHub's form-encoded `payload=`.
-fn payload(platform: Platform, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
-    let media_type = headers
+/// The request's media type: `Content-Type` without parameters, lowercase (empty when absent).
+pub(crate) fn media_type(headers: &HeaderMap) -> String {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| {
@@ -381,7 +363,12 @@ fn payload(platform: Platform, headers: &HeaderMap, body: &[u8]) -> Result<Value
                 .trim()
                 .to_ascii_lowercase()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The JSON document of a delivery: the body itself, or GitHub's form-encoded `payload=`.
+fn payload(platform: Platform, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+    let media_type = media_type(headers);
     let bad_json = || ApiError::new(StatusCode::BAD_REQUEST, "the body is not valid JSON");
     match media_type.as_str() {
         "application/json" => serde_json::from_slice(body).map_err(|_| bad_json()),
@@ -399,7 +386,7 @@ fn payload(platform: Platform, headers: &HeaderMap, body: &[u8]) -> Result<Value
 }
 
 /// The decoded value of `name` in an `application/x-www-form-urlencoded` body.
-fn form_field(body: &[u8], name: &str) -> Option<Vec<u8>> {
+pub(crate) fn form_field(body: &[u8], name: &str) -> Option<Vec<u8>> {
     body.split(|&b| b == b'&').find_map(|pair| {
         let (k, v) = match pair.iter().position(|&b| b == b'=') {
             Some(i) => (&pair[..i], &pair[i + 1..]),

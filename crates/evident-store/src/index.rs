@@ -15,7 +15,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{AssertSqlSafe, Database, Encode, QueryBuilder, Row, Sqlite, SqlitePool, Type};
 
 pub use crate::index_pg::PgIndex;
 use crate::index_pg::split_schema_param;
@@ -172,35 +172,89 @@ impl SqliteIndex {
         .bind(to_i64(below))
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<Summary> = rows
-            .into_iter()
-            .map(|r| {
-                Ok(Summary {
-                    seq: r.try_get::<i64, _>(0)? as u64,
-                    kind: r.try_get(1)?,
-                    subject: r.try_get(2)?,
-                    leaf_hash: r.try_get(3)?,
-                    controls: Vec::new(),
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-        let mut i = 0;
-        for c in controls {
-            let seq = c.try_get::<i64, _>(0)? as u64;
-            while i < out.len() && out[i].seq < seq {
-                i += 1;
-            }
-            if i < out.len() && out[i].seq == seq {
-                out[i].controls.push(c.try_get(1)?);
-            }
-        }
-        Ok(out)
+        Ok(summaries_from_rows(&rows, &controls)?)
     }
 
     /// Closes the database cleanly.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The summaries of `rows` (seq, kind, subject, leaf_hash, by seq) with the `controls` rows
+/// (seq, control, by seq and control) merged into them: what both databases' `summaries`
+/// answer from their two range scans.
+pub(crate) fn summaries_from_rows<R: Row>(
+    rows: &[R],
+    controls: &[R],
+) -> Result<Vec<Summary>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut out: Vec<Summary> = rows
+        .iter()
+        .map(|r| {
+            Ok(Summary {
+                seq: r.try_get::<i64, _>(0)? as u64,
+                kind: r.try_get(1)?,
+                subject: r.try_get(2)?,
+                leaf_hash: r.try_get(3)?,
+                controls: Vec::new(),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    let mut i = 0;
+    for c in controls {
+        let seq = c.try_get::<i64, _>(0)? as u64;
+        while i < out.len() && out[i].seq < seq {
+            i += 1;
+        }
+        if i < out.len() && out[i].seq == seq {
+            out[i].controls.push(c.try_get(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Appends the `VALUES` of `rows` to an `INSERT INTO evidence (seq, kind, subject,
+/// predicate_type, actor, recorded_at, retain_until, leaf_hash)`.
+pub(crate) fn push_evidence_values<DB: Database>(insert: &mut QueryBuilder<DB>, rows: &[IndexRow])
+where
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    insert.push_values(rows, |mut b, row| {
+        b.push_bind(to_i64(row.seq))
+            .push_bind(row.kind.clone())
+            .push_bind(row.subject.clone())
+            .push_bind(row.predicate_type.clone())
+            .push_bind(row.actor.clone())
+            .push_bind(row.recorded_at)
+            .push_bind(row.retain_until)
+            .push_bind(row.leaf_hash.clone());
+    });
+}
+
+/// The (control, seq) pairs of `rows`, for `evidence_control`.
+pub(crate) fn control_pairs(rows: &[IndexRow]) -> Vec<(&String, u64)> {
+    rows.iter()
+        .flat_map(|row| row.controls.iter().map(move |c| (c, row.seq)))
+        .collect()
+}
+
+/// Appends the `VALUES` of `pairs` to an `INSERT INTO evidence_control (control, seq)`.
+pub(crate) fn push_control_values<DB: Database>(
+    insert: &mut QueryBuilder<DB>,
+    pairs: &[(&String, u64)],
+) where
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+{
+    insert.push_values(pairs, |mut b, (control, seq)| {
+        b.push_bind((*control).clone()).push_bind(to_i64(*seq));
+    });
 }
 
 pub(crate) fn to_i64(n: u64) -> i64 {
@@ -231,28 +285,14 @@ impl Index for SqliteIndex {
                 "INSERT OR REPLACE INTO evidence
                  (seq, kind, subject, predicate_type, actor, recorded_at, retain_until, leaf_hash) ",
             );
-            insert.push_values(chunk, |mut b, row| {
-                b.push_bind(to_i64(row.seq))
-                    .push_bind(row.kind.clone())
-                    .push_bind(row.subject.clone())
-                    .push_bind(row.predicate_type.clone())
-                    .push_bind(row.actor.clone())
-                    .push_bind(row.recorded_at)
-                    .push_bind(row.retain_until)
-                    .push_bind(row.leaf_hash.clone());
-            });
+            push_evidence_values(&mut insert, chunk);
             insert.build().execute(&mut *tx).await?;
-            let controls: Vec<(&String, u64)> = chunk
-                .iter()
-                .flat_map(|row| row.controls.iter().map(move |c| (c, row.seq)))
-                .collect();
+            let controls = control_pairs(chunk);
             for part in controls.chunks(ROWS_PER_STATEMENT) {
                 let mut insert = QueryBuilder::<Sqlite>::new(
                     "INSERT OR IGNORE INTO evidence_control (control, seq) ",
                 );
-                insert.push_values(part, |mut b, (control, seq)| {
-                    b.push_bind((*control).clone()).push_bind(to_i64(*seq));
-                });
+                push_control_values(&mut insert, part);
                 insert.build().execute(&mut *tx).await?;
             }
         }

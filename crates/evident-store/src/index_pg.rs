@@ -14,7 +14,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
-use crate::index::{Index, IndexError, IndexRow, Query, Summary, last_per_seq, to_i64};
+use crate::index::{
+    Index, IndexError, IndexRow, Query, Summary, control_pairs, last_per_seq, push_control_values,
+    push_evidence_values, summaries_from_rows, to_i64,
+};
 
 /// The schema the tables live in unless another is named.
 pub const DEFAULT_SCHEMA: &str = "evident";
@@ -138,29 +141,7 @@ impl PgIndex {
         .bind(to_i64(below))
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<Summary> = rows
-            .into_iter()
-            .map(|r| {
-                Ok(Summary {
-                    seq: r.try_get::<i64, _>(0)? as u64,
-                    kind: r.try_get(1)?,
-                    subject: r.try_get(2)?,
-                    leaf_hash: r.try_get(3)?,
-                    controls: Vec::new(),
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-        let mut i = 0;
-        for c in controls {
-            let seq = c.try_get::<i64, _>(0)? as u64;
-            while i < out.len() && out[i].seq < seq {
-                i += 1;
-            }
-            if i < out.len() && out[i].seq == seq {
-                out[i].controls.push(c.try_get(1)?);
-            }
-        }
-        Ok(out)
+        Ok(summaries_from_rows(&rows, &controls)?)
     }
 
     /// Closes the connections cleanly.
@@ -250,28 +231,14 @@ impl Index for PgIndex {
                      (seq, kind, subject, predicate_type, actor, recorded_at, retain_until, leaf_hash) ",
                 ),
             );
-            insert.push_values(chunk, |mut b, row| {
-                b.push_bind(to_i64(row.seq))
-                    .push_bind(row.kind.clone())
-                    .push_bind(row.subject.clone())
-                    .push_bind(row.predicate_type.clone())
-                    .push_bind(row.actor.clone())
-                    .push_bind(row.recorded_at)
-                    .push_bind(row.retain_until)
-                    .push_bind(row.leaf_hash.clone());
-            });
+            push_evidence_values(&mut insert, chunk);
             insert.build().execute(&mut *tx).await?;
-            let controls: Vec<(&String, u64)> = chunk
-                .iter()
-                .flat_map(|row| row.controls.iter().map(move |c| (c, row.seq)))
-                .collect();
+            let controls = control_pairs(chunk);
             for part in controls.chunks(CONTROLS_PER_STATEMENT) {
                 let mut insert = QueryBuilder::<Postgres>::new(
                     self.sql("INSERT INTO {s}.evidence_control (control, seq) "),
                 );
-                insert.push_values(part, |mut b, (control, seq)| {
-                    b.push_bind((*control).clone()).push_bind(to_i64(*seq));
-                });
+                push_control_values(&mut insert, part);
                 insert.push(" ON CONFLICT DO NOTHING");
                 insert.build().execute(&mut *tx).await?;
             }

@@ -3,159 +3,61 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
-use common::{evident, shared_data};
-use hmac::{Hmac, KeyInit as _, Mac as _};
+use common::server::{Env, Server, github_signature};
+use common::shared_data;
 use serde_json::Value;
-use sha2::Sha256;
 
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 const GITLAB_TOKEN: &str = "gitlab-token-123";
 const ARGOCD_TOKEN: &str = "argocd-token-456";
-
-/// A store, a key and a private HOME.
-struct Env {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    home: PathBuf,
-    store: PathBuf,
-}
+/// The name of the store's signing key.
+const KEY: &str = "evident.test/serve";
 
 impl Env {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("work");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::create_dir_all(&home).unwrap();
-        let env = Self {
-            store: tmp.path().join("store"),
-            _tmp: tmp,
-            dir,
-            home,
-        };
-        env.ok(&["keys", "generate", "--name", "evident.test/serve"]);
-        env
-    }
-
-    fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = evident(&self.home);
-        cmd.current_dir(&self.dir).env("EVIDENT_STORE", &self.store);
-        cmd
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "evident {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn list(&self, kind: &str) -> Vec<Value> {
-        let text = self.ok(&["evidence", "list", "--kind", kind, "--format", "json"]);
-        serde_json::from_str::<Vec<Value>>(&text).unwrap()
-    }
-
     fn show(&self, entry: u64) -> Value {
         let text = self.ok(&["evidence", "show", &entry.to_string(), "--format", "json"]);
         serde_json::from_str(&text).unwrap()
     }
 
     fn serve(&self) -> Server {
-        let bin = assert_cmd::cargo::cargo_bin("evident");
-        let mut child = Command::new(bin)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(&self.dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("NO_COLOR", "1")
-            .env("EVIDENT_STORE", &self.store)
-            .env("EVIDENT_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)
-            .env("EVIDENT_GITLAB_WEBHOOK_TOKEN", GITLAB_TOKEN)
-            .env("EVIDENT_ARGOCD_TOKEN", ARGOCD_TOKEN)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("no readiness line: {line:?}"))
-            .to_owned();
-        Server {
-            child,
-            base,
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .new_agent(),
-        }
+        self.serve_with(
+            &[],
+            &[
+                ("EVIDENT_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET),
+                ("EVIDENT_GITLAB_WEBHOOK_TOKEN", GITLAB_TOKEN),
+                ("EVIDENT_ARGOCD_TOKEN", ARGOCD_TOKEN),
+            ],
+        )
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// A reply with its body read as JSON.
 struct Reply {
     status: u16,
     json: Value,
 }
 
 impl Server {
+    /// A `GET`; a body that is not JSON reads as `null`.
     fn get(&self, path: &str) -> Reply {
-        let mut res = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .call()
-            .unwrap();
-        let status = res.status().as_u16();
-        let text = res.body_mut().read_to_string().unwrap();
+        let reply = self.request("GET", path, None, &[], None);
         Reply {
-            status,
-            json: serde_json::from_str(&text).unwrap_or(Value::Null),
+            status: reply.status,
+            json: serde_json::from_slice(&reply.body).unwrap_or(Value::Null),
         }
     }
 
+    /// A `POST` whose reply must be JSON.
     fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut req = self.agent.post(format!("{}{path}", self.base));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let mut res = req.send(body).unwrap();
-        let status = res.status().as_u16();
-        let text = res.body_mut().read_to_string().unwrap();
+        let reply = self.request("POST", path, None, headers, Some(body));
         Reply {
-            status,
-            json: serde_json::from_str(&text)
-                .unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+            status: reply.status,
+            json: reply.json(),
         }
     }
 
     fn github(&self, event: &str, delivery: &str, body: &[u8]) -> Reply {
-        let sig = sign(GITHUB_SECRET, body);
+        let sig = github_signature(GITHUB_SECRET, body);
         self.post(
             "/webhooks/github",
             &[
@@ -180,28 +82,6 @@ impl Server {
             body,
         )
     }
-
-    /// SIGTERM: a graceful stop, exit code 0.
-    fn terminate(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status:?}");
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 fn payload(path: &str) -> Vec<u8> {
@@ -229,7 +109,7 @@ fn entry_of(reply: &Reply) -> u64 {
 
 #[test]
 fn deliveries_are_authenticated_stored_once_and_verifiable() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let server = env.serve();
     assert_eq!(server.get("/healthz").status, 200);
     assert_eq!(server.get("/readyz").status, 200);
@@ -283,7 +163,10 @@ fn deliveries_are_authenticated_stored_once_and_verifiable() {
             ("Content-Type", "application/json"),
             ("X-GitHub-Event", "push"),
             ("X-GitHub-Delivery", "d-forged"),
-            ("X-Hub-Signature-256", &sign("not the secret", &push)),
+            (
+                "X-Hub-Signature-256",
+                &github_signature("not the secret", &push),
+            ),
         ],
         &push,
     );
@@ -313,7 +196,10 @@ fn deliveries_are_authenticated_stored_once_and_verifiable() {
             ("Content-Type", "application/json"),
             ("X-GitHub-Event", "push"),
             ("X-GitHub-Delivery", "d-tampered"),
-            ("X-Hub-Signature-256", &sign(GITHUB_SECRET, &push)),
+            (
+                "X-Hub-Signature-256",
+                &github_signature(GITHUB_SECRET, &push),
+            ),
         ],
         &tampered,
     );
@@ -343,7 +229,10 @@ fn deliveries_are_authenticated_stored_once_and_verifiable() {
         &[
             ("Content-Type", "text/plain"),
             ("X-GitHub-Event", "push"),
-            ("X-Hub-Signature-256", &sign(GITHUB_SECRET, b"{}")),
+            (
+                "X-Hub-Signature-256",
+                &github_signature(GITHUB_SECRET, b"{}"),
+            ),
         ],
         b"{}",
     );
@@ -417,7 +306,7 @@ fn deliveries_are_authenticated_stored_once_and_verifiable() {
 
 #[test]
 fn concurrent_deliveries_are_all_stored_and_copies_once() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let server = env.serve();
     let push = payload("github/push/with-new-branch.payload.json");
     let replies: Vec<Reply> = std::thread::scope(|s| {
@@ -464,7 +353,7 @@ fn concurrent_deliveries_are_all_stored_and_copies_once() {
 
 #[test]
 fn serve_refuses_to_start_without_a_signing_key() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     std::fs::remove_file(env.store.join("keys/signing.key")).unwrap();
     let out = env
         .cmd()

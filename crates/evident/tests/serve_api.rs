@@ -4,76 +4,24 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
-use common::{evident, git, new_repo};
+use common::server::{Env, Reply, Server, github_signature};
+use common::{git, new_repo};
 use evident_ledger::merkle;
 use evident_ledger::note::Verifier;
 use evident_ledger::tlog_proof::TlogProof;
-use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 const GITHUB_SECRET: &str = "api-test-github-secret";
 const FALCO_TOKEN: &str = "api-test-falco-token";
-
-/// A store with a signing key, a work directory and a private HOME.
-struct Env {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    home: PathBuf,
-    store: PathBuf,
-}
+/// The name of the store's signing key.
+const KEY: &str = "evident.test/api";
 
 impl Env {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("work");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::create_dir_all(&home).unwrap();
-        let env = Self {
-            store: tmp.path().join("store"),
-            _tmp: tmp,
-            dir,
-            home,
-        };
-        env.ok(&["keys", "generate", "--name", "evident.test/api"]);
-        env
-    }
-
-    fn cmd(&self) -> assert_cmd::Command {
-        self.cmd_in(&self.dir)
-    }
-
-    fn cmd_in(&self, dir: &Path) -> assert_cmd::Command {
-        let mut cmd = evident(&self.home);
-        cmd.current_dir(dir).env("EVIDENT_STORE", &self.store);
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        self.cmd().args(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "evident {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
     /// A new token: (id, secret).
     fn token(&self, role: &str, name: &str) -> (String, String) {
         let doc = self.json(&[
@@ -85,144 +33,18 @@ impl Env {
         )
     }
 
-    fn list(&self, kind: &str) -> Vec<Value> {
-        let v = self.json(&["evidence", "list", "--kind", kind, "--format", "json"]);
-        v.as_array().unwrap().clone()
-    }
-
     fn serve(&self, extra: &[&str]) -> Server {
-        let bin = assert_cmd::cargo::cargo_bin("evident");
-        let mut child = Command::new(bin)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .current_dir(&self.dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("NO_COLOR", "1")
-            .env("EVIDENT_STORE", &self.store)
-            .env("EVIDENT_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)
-            .env("EVIDENT_FALCO_TOKEN", FALCO_TOKEN)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("no readiness line: {line:?}"))
-            .to_owned();
-        Server {
-            child,
-            base,
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .new_agent(),
-        }
-    }
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
-            panic!(
-                "not JSON ({}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).unwrap()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.serve_with(
+            extra,
+            &[
+                ("EVIDENT_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET),
+                ("EVIDENT_FALCO_TOKEN", FALCO_TOKEN),
+            ],
+        )
     }
 }
 
 impl Server {
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-    ) -> Reply {
-        let url = format!("{}{path}", self.base);
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let mut res = match method {
-            "GET" => {
-                let mut req = self.agent.get(&url);
-                if let Some(a) = &auth {
-                    req = req.header("Authorization", a);
-                }
-                for (k, v) in headers {
-                    req = req.header(*k, *v);
-                }
-                req.call().unwrap()
-            }
-            "POST" => {
-                let mut req = self.agent.post(&url);
-                if let Some(a) = &auth {
-                    req = req.header("Authorization", a);
-                }
-                for (k, v) in headers {
-                    req = req.header(*k, *v);
-                }
-                req.send(body.unwrap_or_default()).unwrap()
-            }
-            other => panic!("{other}"),
-        };
-        let status = res.status().as_u16();
-        let headers = res
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let body = res
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_vec()
-            .unwrap();
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
     fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.request("GET", path, token, &[], None)
     }
@@ -261,9 +83,7 @@ impl Server {
     }
 
     fn github_event(&self, event: &str, delivery: &str, body: &[u8], secret: &str) -> Reply {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(body);
-        let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        let sig = github_signature(secret, body);
         self.request(
             "POST",
             "/webhooks/github",
@@ -276,15 +96,6 @@ impl Server {
             ],
             Some(body),
         )
-    }
-
-    fn terminate(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        assert!(self.child.wait().unwrap().success());
     }
 }
 
@@ -311,7 +122,7 @@ fn clean_report() -> Vec<u8> {
 
 #[test]
 fn tokens_are_shown_once_kept_hashed_recorded_and_revoked_without_a_restart() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     // Human output: the secret alone on standard output.
     let out = env.run(&[
         "token",
@@ -480,7 +291,7 @@ fn tokens_are_shown_once_kept_hashed_recorded_and_revoked_without_a_restart() {
 
 #[test]
 fn roles_decide_who_reads_and_who_appends() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let tokens: Vec<(&str, String)> = ["admin", "recorder", "auditor", "viewer"]
         .into_iter()
         .map(|role| (role, env.token(role, &format!("{role}-1")).1))
@@ -567,7 +378,7 @@ fn roles_decide_who_reads_and_who_appends() {
 
 #[test]
 fn evidence_is_queried_by_kind_subject_control_and_time_in_pages() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let (_, admin) = env.token("admin", "admin");
     for i in 0..5 {
         env.ok(&[
@@ -817,7 +628,7 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn proofs_verify_and_the_log_is_served_byte_for_byte() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let (_, viewer) = env.token("viewer", "auditor-portal");
     let vkey: Verifier = env.ok(&["keys", "show"]).trim().parse().unwrap();
     let server = env.serve(&[]);
@@ -952,7 +763,7 @@ fn proofs_verify_and_the_log_is_served_byte_for_byte() {
 
 #[test]
 fn a_pushed_scan_report_is_recorded_as_scan_record_records_it() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let repo = env.dir.join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     new_repo(&repo);
@@ -1139,7 +950,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 #[test]
 fn metrics_count_deliveries_appends_and_requests() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let (_, admin) = env.token("admin", "admin");
     let server = env.serve(&[]);
     let body =
@@ -1247,7 +1058,7 @@ fn metrics_count_deliveries_appends_and_requests() {
 
 #[test]
 fn the_openapi_document_describes_every_served_route() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let (_, admin) = env.token("admin", "admin");
     let server = env.serve(&[]);
     let r = server.get("/api/openapi.json", None);
@@ -1331,7 +1142,7 @@ fn the_openapi_document_describes_every_served_route() {
 /// and the separation-of-duties findings come back from the API.
 #[test]
 fn deliveries_become_deployment_trails_with_separation_of_duties_findings() {
-    let env = Env::new();
+    let env = Env::new(KEY);
     let (_, viewer) = env.token("viewer", "dashboard");
     let server = env.serve(&[]);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../evident-server/tests/fixtures/trail");

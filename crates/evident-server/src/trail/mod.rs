@@ -110,6 +110,7 @@ use evident_store::{Store, StoreError};
 use jiff::Timestamp;
 use serde_json::Value;
 
+use crate::app::form_field;
 use crate::platform::Platform;
 
 pub use model::{
@@ -235,35 +236,6 @@ impl Event {
         }
         Ok(Self::new(platform, event, delivery, received, seq, json))
     }
-}
-
-/// The decoded value of `name` in an `application/x-www-form-urlencoded` body.
-fn form_field(body: &[u8], name: &str) -> Option<Vec<u8>> {
-    body.split(|&b| b == b'&').find_map(|pair| {
-        let (k, v) = match pair.iter().position(|&b| b == b'=') {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &[][..]),
-        };
-        (percent_decode(k)? == name.as_bytes()).then(|| percent_decode(v))?
-    })
-}
-
-fn percent_decode(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    Some(out)
 }
 
 /// An `event` entry that could not be read as an [`Event`], and why.

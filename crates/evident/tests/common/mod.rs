@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: the real binary with a cleared environment, real
-//! git repositories, and the test tools installed by scripts/test.sh.
+//! git repositories, the test tools installed by scripts/test.sh, and `evident serve` over real
+//! HTTP ([`server`]).
 #![allow(dead_code)]
+
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

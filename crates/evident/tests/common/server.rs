@@ -1,0 +1,242 @@
+//! `evident serve` as the tests meet it: a store with a signing key, the real binary started on
+//! 127.0.0.1 with a cleared environment and ready once it prints its `listening on` line (no
+//! sleeps), and real HTTP requests to it.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::evident;
+
+/// A store with a signing key, a work directory and a private HOME.
+pub struct Env {
+    _tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub home: PathBuf,
+    pub store: PathBuf,
+}
+
+impl Env {
+    /// A new store whose signing key is named `key_name`.
+    pub fn new(key_name: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("work");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        let env = Self {
+            store: tmp.path().join("store"),
+            _tmp: tmp,
+            dir,
+            home,
+        };
+        env.ok(&["keys", "generate", "--name", key_name]);
+        env
+    }
+
+    /// `evident` in the work directory, on this store.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        self.cmd_in(&self.dir)
+    }
+
+    /// `evident` in `dir`, on this store.
+    pub fn cmd_in(&self, dir: &Path) -> assert_cmd::Command {
+        let mut cmd = evident(&self.home);
+        cmd.current_dir(dir).env("EVIDENT_STORE", &self.store);
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Standard output of a run that must succeed.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "evident {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The JSON output of a run that must succeed.
+    pub fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    /// The stored records of `kind`, as `evidence list` shows them.
+    pub fn list(&self, kind: &str) -> Vec<Value> {
+        let text = self.ok(&["evidence", "list", "--kind", kind, "--format", "json"]);
+        serde_json::from_str::<Vec<Value>>(&text).unwrap()
+    }
+
+    /// `evident serve --listen 127.0.0.1:0 <args>` on this store, with only PATH, HOME,
+    /// NO_COLOR, EVIDENT_STORE and `vars` in its environment, once it is listening.
+    pub fn serve_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Server {
+        let bin = assert_cmd::cargo::cargo_bin("evident");
+        let mut child = Command::new(bin)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("NO_COLOR", "1")
+            .env("EVIDENT_STORE", &self.store)
+            .envs(vars.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("no readiness line: {line:?}"))
+            .to_owned();
+        Server {
+            child,
+            base,
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .new_agent(),
+        }
+    }
+}
+
+/// A running `evident serve`, killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP reply, whatever its status.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON (the test fails when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!(
+                "not JSON ({}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Server {
+    /// A `GET` or `POST` to `path`, with `token` as the bearer token and `headers` besides.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let mut res = match method {
+            "GET" => with_headers(self.agent.get(&url), token, headers)
+                .call()
+                .unwrap(),
+            "POST" => with_headers(self.agent.post(&url), token, headers)
+                .send(body.unwrap_or_default())
+                .unwrap(),
+            other => panic!("{other}"),
+        };
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = res
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// SIGTERM: a graceful stop, exit code 0.
+    pub fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+
+    /// SIGKILL.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// `req` with `token` as its bearer token and `headers` besides.
+fn with_headers<B>(
+    mut req: ureq::RequestBuilder<B>,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> ureq::RequestBuilder<B> {
+    if let Some(t) = token {
+        req = req.header("Authorization", format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req
+}
+
+/// The `X-Hub-Signature-256` GitHub sends with `body` when the webhook's secret is `secret`.
+pub fn github_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
