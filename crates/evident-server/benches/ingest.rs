@@ -427,6 +427,7 @@ fn main() {
         max_body: DEFAULT_MAX_BODY,
         retain_years: 7,
         clock: Arc::new(SystemClock),
+        sod_policy: evident_server::sod::Policy::default(),
     })
     .expect("the server starts");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");

@@ -1197,12 +1197,14 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 
 /// The deployments, their trail and the separation-of-duties findings, derived from every
 /// event the store holds (see [`crate::trail`] and [`crate::sod`]).
-fn trail(store: &Store) -> Result<(Vec<crate::trail::Deployment>, Vec<Finding>), ApiError> {
+fn trail(
+    store: &Store,
+    policy: &crate::sod::Policy,
+) -> Result<(Vec<crate::trail::Deployment>, Vec<Finding>), ApiError> {
     let loaded = crate::trail::load_events(store).map_err(|e| store_error(&e))?;
     let evidence = crate::trail::store_evidence(store).map_err(|e| store_error(&e))?;
     let mut deployments = crate::trail::build(&loaded.events, &evidence);
-    let findings =
-        crate::sod::findings(&loaded.events, &deployments, &crate::sod::Policy::default());
+    let findings = crate::sod::findings(&loaded.events, &deployments, policy);
     crate::sod::attach(&mut deployments, &findings);
     Ok((deployments, findings))
 }
@@ -1221,8 +1223,9 @@ pub async fn deployments(
     )?;
     let one = |k: &str| p.get(k).and_then(|v| v.first()).cloned();
     let (environment, repository, commit) = (one("environment"), one("repository"), one("commit"));
+    let policy = state.inner.sod_policy.clone();
     read(&state, move |store, _| {
-        let (deployments, _) = trail(store)?;
+        let (deployments, _) = trail(store, &policy)?;
         let items: Vec<Value> = deployments
             .iter()
             .filter(|d| environment.as_ref().is_none_or(|e| &d.environment == e))
@@ -1255,8 +1258,9 @@ pub async fn findings(
     authorize(&state, &headers, Permission::Read).await?;
     let p = params(query.as_deref(), &["check"], &[])?;
     let check = p.get("check").and_then(|v| v.first()).cloned();
+    let policy = state.inner.sod_policy.clone();
     read(&state, move |store, _| {
-        let (_, findings) = trail(store)?;
+        let (_, findings) = trail(store, &policy)?;
         let items: Vec<&Finding> = findings
             .iter()
             .filter(|f| check.as_ref().is_none_or(|c| &f.check == c))

@@ -48,6 +48,8 @@ pub(crate) struct Inner {
     pub(crate) metrics: Metrics,
     /// Entries in the log when the writer started.
     pub(crate) start_size: u64,
+    /// The separation-of-duties policy of the findings.
+    pub(crate) sod_policy: crate::sod::Policy,
 }
 
 /// What the routes need.
@@ -63,6 +65,7 @@ pub struct StateConfig {
     /// The store directory (where `tokens.json` is).
     pub store: std::path::PathBuf,
     pub start_size: u64,
+    pub sod_policy: crate::sod::Policy,
 }
 
 impl AppState {
@@ -80,6 +83,7 @@ impl AppState {
                 tokens: TokenCache::new(config.store),
                 metrics: Metrics::default(),
                 start_size: config.start_size,
+                sod_policy: config.sod_policy,
             }),
         }
     }

@@ -57,6 +57,8 @@ pub struct ServerConfig {
     pub retain_years: i16,
     /// The time source of every record.
     pub clock: Arc<dyn Clock>,
+    /// What the separation-of-duties findings hold changes and deployments to.
+    pub sod_policy: sod::Policy,
 }
 
 /// Why the server failed.
@@ -103,6 +105,7 @@ impl Server {
             verifier,
             store: config.store,
             start_size: info.size,
+            sod_policy: config.sod_policy,
         });
         Ok(Self {
             state,

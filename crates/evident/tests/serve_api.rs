@@ -1196,5 +1196,26 @@ fn deliveries_become_deployment_trails_with_separation_of_duties_findings() {
         server.get("/api/v1/deployments", Some(&recorder)).status,
         403
     );
+    assert!(
+        !checks.contains("merged-without-required-approvals"),
+        "one approval is enough by default: {findings:#}"
+    );
+    server.terminate();
+    // The policy comes from `[pipeline]` in evident.toml: with two approvals required, the
+    // merge of #42 (approved by bob alone) is reported.
+    std::fs::write(
+        env.dir.join("evident.toml"),
+        "[pipeline]\nmin_approvals = 2\n",
+    )
+    .unwrap();
+    let server = env.serve(&[]);
+    let findings = server.get("/api/v1/findings", Some(&viewer)).json();
+    let merged = findings["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "merged-without-required-approvals")
+        .unwrap_or_else(|| panic!("{findings:#}"));
+    assert_eq!(merged["resource"], "acme/api#42");
     server.terminate();
 }

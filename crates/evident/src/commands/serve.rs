@@ -12,6 +12,20 @@ use super::context;
 use crate::cli::ServeArgs;
 use crate::{Failure, Outcome};
 
+/// The separation-of-duties policy from `[pipeline]` in evident.toml: the approvals a merged
+/// change needs, the production environment names and the default branch's peers that may be
+/// deployed (none).
+fn sod_policy(config: &evident_core::Config) -> evident_server::sod::Policy {
+    let mut policy = evident_server::sod::Policy::default();
+    if let Some(n) = config.pipeline.min_approvals {
+        policy.min_approvals = n;
+    }
+    if let Some(envs) = &config.pipeline.production_environments {
+        policy.production_environments.clone_from(envs);
+    }
+    policy
+}
+
 pub fn run(
     store_opt: Option<&Path>,
     config_path: Option<&Path>,
@@ -36,6 +50,7 @@ pub fn run(
         max_body: args.max_body,
         retain_years,
         clock: Arc::new(SystemClock),
+        sod_policy: sod_policy(&config),
     })
     .with_context(|| format!("cannot serve the evidence store {}", dir.display()))?;
     let info = server.info();
