@@ -1,5 +1,5 @@
 //! The change trail and its separation-of-duties checks, on real webhook payloads
-//! (`/work/shared/data/webhooks`) and on two stories adapted from them
+//! (`shared/data/webhooks`, found through `EVIDENT_SHARED_DATA`) and on two stories adapted from them
 //! (`tests/fixtures/trail`, see its README).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,7 +29,13 @@ fn fixtures() -> PathBuf {
 }
 
 fn webhooks() -> PathBuf {
-    manifest_dir().join("../../../shared/data/webhooks")
+    // scripts/test.sh sets EVIDENT_SHARED_DATA; by default the data sits beside the repository.
+    std::env::var_os("EVIDENT_SHARED_DATA")
+        .map_or_else(
+            || manifest_dir().join("../../../shared/data"),
+            PathBuf::from,
+        )
+        .join("webhooks")
 }
 
 fn ts(text: &str) -> Timestamp {
