@@ -508,22 +508,16 @@ pub fn scan_deps(
         .unwrap_or(Severity::Low);
     if args.record {
         let commit = context::current_commit(if path.is_dir() { &path } else { Path::new(".") })?;
-        let recorded = super::scan::RecordedScan {
-            subject: format!("git:{commit}"),
-            category: "sca".to_owned(),
-            tool: "evident scan deps".to_owned(),
-            tool_uri: "https://evident.dev/scanners/deps".to_owned(),
-            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            controls: evident_deps::checks::CONTROLS
-                .iter()
-                .map(|c| (*c).to_owned())
-                .collect(),
-            annotations: serde_json::Map::new(),
+        let own = super::scan::OwnScan {
+            tool: "evident scan deps",
+            name: "deps",
+            category: "sca",
+            controls: evident_deps::checks::CONTROLS,
+            what: "dependency scan",
         };
-        let seq = super::scan::record_report(
-            store_opt, &args.key, &report, threshold, &config, &recorded,
+        super::scan::record_own_scan(
+            store_opt, &args.key, &report, threshold, &config, &commit, &own,
         )?;
-        eprintln!("recorded the dependency scan as evidence entry {seq} for commit {commit}");
     }
     if args.output.format == Format::Cyclonedx {
         let m = meta(&target)?;

@@ -97,25 +97,22 @@ pub fn scan(
         .unwrap_or(Severity::Low);
     if args.record {
         let commit = context::current_commit(&dir)?;
-        let recorded = super::scan::RecordedScan {
-            subject: format!("git:{commit}"),
-            category: "iac".to_owned(),
-            tool: "evident scan iac".to_owned(),
-            tool_uri: "https://evident.dev/scanners/iac".to_owned(),
-            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            controls: vec![
-                "soc2:CC8.1".into(),
-                "soc2:CC7.1".into(),
-                "soc2:CC6.1".into(),
-                "iso27001:A.8.9".into(),
-                "iso27001:A.8.25".into(),
+        let own = super::scan::OwnScan {
+            tool: "evident scan iac",
+            name: "iac",
+            category: "iac",
+            controls: &[
+                "soc2:CC8.1",
+                "soc2:CC7.1",
+                "soc2:CC6.1",
+                "iso27001:A.8.9",
+                "iso27001:A.8.25",
             ],
-            annotations: serde_json::Map::new(),
+            what: "IaC scan",
         };
-        let seq = super::scan::record_report(
-            store_opt, &args.key, &report, threshold, &config, &recorded,
+        super::scan::record_own_scan(
+            store_opt, &args.key, &report, threshold, &config, &commit, &own,
         )?;
-        eprintln!("recorded the IaC scan as evidence entry {seq} for commit {commit}");
     }
     super::scan::emit(
         &report,

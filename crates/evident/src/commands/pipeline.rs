@@ -61,23 +61,16 @@ pub fn scan(
         .unwrap_or(Severity::Low);
     if args.record {
         let commit = context::current_commit(&root)?;
-        let recorded = super::scan::RecordedScan {
-            subject: format!("git:{commit}"),
-            category: "pipeline".to_owned(),
-            tool: "evident scan pipeline".to_owned(),
-            tool_uri: "https://evident.dev/scanners/pipeline".to_owned(),
-            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            controls: vec![
-                "soc2:CC8.1".into(),
-                "iso27001:A.8.25".into(),
-                "iso27001:A.8.32".into(),
-            ],
-            annotations: serde_json::Map::new(),
+        let own = super::scan::OwnScan {
+            tool: "evident scan pipeline",
+            name: "pipeline",
+            category: "pipeline",
+            controls: &["soc2:CC8.1", "iso27001:A.8.25", "iso27001:A.8.32"],
+            what: "pipeline scan",
         };
-        let seq = super::scan::record_report(
-            store_opt, &args.key, &report, threshold, &config, &recorded,
+        super::scan::record_own_scan(
+            store_opt, &args.key, &report, threshold, &config, &commit, &own,
         )?;
-        eprintln!("recorded the pipeline scan as evidence entry {seq} for commit {commit}");
     }
     super::scan::emit(
         &report,
@@ -148,19 +141,16 @@ pub fn settings(
         .unwrap_or(Severity::Low);
     if args.record {
         let commit = context::current_commit(Path::new("."))?;
-        let recorded = super::scan::RecordedScan {
-            subject: format!("git:{commit}"),
-            category: "pipeline".to_owned(),
-            tool: "evident scan settings".to_owned(),
-            tool_uri: "https://evident.dev/scanners/settings".to_owned(),
-            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            controls: vec!["soc2:CC8.1".into(), "iso27001:A.8.32".into()],
-            annotations: serde_json::Map::new(),
+        let own = super::scan::OwnScan {
+            tool: "evident scan settings",
+            name: "settings",
+            category: "pipeline",
+            controls: &["soc2:CC8.1", "iso27001:A.8.32"],
+            what: "settings scan",
         };
-        let seq = super::scan::record_report(
-            store_opt, &args.key, &report, threshold, &config, &recorded,
+        super::scan::record_own_scan(
+            store_opt, &args.key, &report, threshold, &config, &commit, &own,
         )?;
-        eprintln!("recorded the settings scan as evidence entry {seq} for commit {commit}");
     }
     super::scan::emit(
         &report,

@@ -130,20 +130,52 @@ fn record_scan(
     config: &Config,
 ) -> Result<(), Failure> {
     let commit = super::context::current_commit(dir)?;
+    let tool = format!("evident {}", report.scanner);
+    let own = OwnScan {
+        tool: &tool,
+        name: &report.scanner,
+        category: &report.scanner,
+        controls: evident_secrets::rules::DEFAULT_CONTROLS,
+        what: "scan",
+    };
+    record_own_scan(store, key, report, threshold, config, &commit, &own)
+}
+
+/// A scan this binary ran, as it is recorded: the tool (`evident scan iac`), its name in the
+/// tool URI, the evidence category, the controls it supports, and what to call it in messages.
+pub struct OwnScan<'a> {
+    pub tool: &'a str,
+    pub name: &'a str,
+    pub category: &'a str,
+    pub controls: &'a [&'a str],
+    pub what: &'a str,
+}
+
+/// Records the result of one of this binary's scans as evidence for `commit` (what every
+/// `evident scan … --record` does) and says so on standard error.
+pub fn record_own_scan(
+    store: Option<&Path>,
+    key: &crate::cli::KeyArgs,
+    report: &ScanReport,
+    threshold: Severity,
+    config: &Config,
+    commit: &str,
+    own: &OwnScan<'_>,
+) -> Result<(), Failure> {
     let recorded = RecordedScan {
         subject: format!("git:{commit}"),
-        category: report.scanner.clone(),
-        tool: format!("evident {}", report.scanner),
-        tool_uri: format!("https://evident.dev/scanners/{}", report.scanner),
+        category: own.category.to_owned(),
+        tool: own.tool.to_owned(),
+        tool_uri: format!("https://evident.dev/scanners/{}", own.name),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        controls: evident_secrets::rules::DEFAULT_CONTROLS
-            .iter()
-            .map(|c| (*c).to_owned())
-            .collect(),
+        controls: own.controls.iter().map(|c| (*c).to_owned()).collect(),
         annotations: serde_json::Map::new(),
     };
     let seq = record_report(store, key, report, threshold, config, &recorded)?;
-    eprintln!("recorded the scan as evidence entry {seq} for commit {commit}");
+    eprintln!(
+        "recorded the {} as evidence entry {seq} for commit {commit}",
+        own.what
+    );
     Ok(())
 }
 
