@@ -1,19 +1,28 @@
-//! The one writer: a dedicated thread that owns the store and its lock for the server's
-//! lifetime, appends what the handlers queue in batches, and keeps the set of seen deliveries.
+//! The writer: a dedicated thread that owns the store, appends what the handlers queue in
+//! batches, and keeps the set of seen deliveries.
 //!
-//! De-duplication happens here, in the same thread that appends, so two concurrent copies of a
-//! delivery cannot both be stored. The set of seen deliveries is rebuilt at startup from the
-//! labels (`platform`, `delivery`) of the `event` entries in the log, which makes the log
-//! itself the table of record: nothing else has to be kept consistent with it.
+//! The log may have other writers: other `evident serve` replicas on the same store (and, with
+//! the index in PostgreSQL, the same database), or `evident record` run beside the server.
+//! The writer takes the store's writers' lock for each batch only ([`Store::shared_writer`]);
+//! under the lock it first reads what the others appended since its last batch.
+//!
+//! De-duplication happens under that lock, so two concurrent copies of a delivery cannot both
+//! be stored, whichever replica receives them. The set of seen deliveries is rebuilt at startup
+//! from the labels (`platform`, `delivery`) of the `event` entries in the log, and extended with
+//! the others' entries at each batch, which makes the log itself the table of record: nothing
+//! else has to be kept consistent with it.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
+use evident_ledger::record::{EvidenceKind, LogEntry};
 use evident_store::index::Query;
 use evident_store::keys::LogKey;
+use evident_store::tiles::{TILE_WIDTH, tile_width};
 use evident_store::{NewEvidence, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -120,7 +129,7 @@ pub fn start(
                     return;
                 }
             };
-            let writer = match store.writer(&key) {
+            let writer = match store.shared_writer(&key) {
                 Ok(w) => w,
                 Err(e) => {
                     let _ = init_tx.send(Err(e));
@@ -139,15 +148,7 @@ pub fn start(
                 size: writer.size(),
                 deliveries: seen.len(),
             }));
-            run(
-                &store,
-                &key,
-                writer,
-                seen,
-                rx,
-                &alive_thread,
-                &appended_thread,
-            );
+            run(&store, writer, seen, rx, &appended_thread);
             alive_thread.store(false, Ordering::SeqCst);
         })
         .map_err(|source| StoreError::Io {
@@ -179,12 +180,48 @@ fn seen_deliveries(store: &Store, size: u64) -> Result<HashMap<String, u64>, Sto
     let mut seen = HashMap::with_capacity(rows.len());
     for row in rows {
         let (_, entry) = store.entry(row.seq, size)?;
-        let labels = &entry.record.labels;
-        if let (Some(p), Some(d)) = (labels.get("platform"), labels.get("delivery")) {
-            seen.entry(dedup_key(p, d)).or_insert(row.seq);
-        }
+        note_delivery(&mut seen, row.seq, &entry);
     }
     Ok(seen)
+}
+
+fn note_delivery(seen: &mut HashMap<String, u64>, seq: u64, entry: &LogEntry) {
+    if entry.record.kind != EvidenceKind::Event {
+        return;
+    }
+    let labels = &entry.record.labels;
+    if let (Some(p), Some(d)) = (labels.get("platform"), labels.get("delivery")) {
+        seen.entry(dedup_key(p, d)).or_insert(seq);
+    }
+}
+
+/// Adds the deliveries of the entries `range` (appended by other writers) to `seen`, reading
+/// each entry bundle once.
+fn catch_up(
+    store: &Store,
+    seen: &mut HashMap<String, u64>,
+    range: Range<u64>,
+    size: u64,
+) -> Result<(), StoreError> {
+    let mut seq = range.start;
+    while seq < range.end {
+        let n = seq / TILE_WIDTH;
+        let bundle = store.tiles().read_entries(n, tile_width(0, n, size))?;
+        let first = n * TILE_WIDTH;
+        while seq < range.end && seq < first + bundle.len() as u64 {
+            let bytes = &bundle[usize::try_from(seq - first).unwrap_or(usize::MAX)];
+            let entry = LogEntry::from_bytes(bytes)
+                .map_err(|e| StoreError::Entry(format!("entry {seq}: {e}")))?;
+            note_delivery(seen, seq, &entry);
+            seq += 1;
+        }
+        if seq < first + TILE_WIDTH && seq < range.end {
+            return Err(StoreError::Corrupt(format!(
+                "entry bundle {n} ends before entry {seq}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 enum Plan {
@@ -193,16 +230,20 @@ enum Plan {
     DuplicateInBatch(usize),
 }
 
+fn fail_all(jobs: Vec<Job>, error: &str) {
+    for job in jobs {
+        let _ = job.reply.send(Err(error.to_owned()));
+    }
+}
+
 fn run<'a>(
     store: &'a Store,
-    key: &'a LogKey,
     writer: evident_store::Writer<'a>,
     mut seen: HashMap<String, u64>,
     mut rx: mpsc::Receiver<Job>,
-    alive: &AtomicBool,
     appended: &AtomicU64,
 ) {
-    let mut writer = Some(writer);
+    let mut writer = writer;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -210,6 +251,16 @@ fn run<'a>(
                 Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
+        }
+        // Under the writers' lock: what the other writers appended, then this batch.
+        let caught_up = writer
+            .begin()
+            .and_then(|others| catch_up(store, &mut seen, others, writer.size()));
+        if let Err(e) = caught_up {
+            writer.end();
+            eprintln!("evident serve: cannot append: {e}");
+            fail_all(jobs, &e.to_string());
+            continue;
         }
         let mut batch = Vec::new();
         let mut pending: HashMap<String, usize> = HashMap::new();
@@ -228,9 +279,13 @@ fn run<'a>(
             };
             plans.push((job.reply, plan));
         }
-        let result = match writer.as_mut() {
-            Some(w) => w.append(batch).map_err(|e| e.to_string()),
-            None => Err("the store cannot be written".to_owned()),
+        let result = if batch.is_empty() {
+            writer.end();
+            Ok(Vec::new())
+        } else {
+            // Appends and releases the lock; a failed append leaves the writer to read the
+            // log again (and repair what the failure left beyond the checkpoint) next time.
+            writer.append(batch).map_err(|e| e.to_string())
         };
         match result {
             Ok(seqs) => {
@@ -255,17 +310,6 @@ fn run<'a>(
                         _ => Err(e.clone()),
                     };
                     let _ = reply.send(answer);
-                }
-                // A failed append may leave the writer unusable: start a new one (which
-                // repairs what was left beyond the checkpoint). The old lock goes first.
-                drop(writer.take());
-                match store.writer(key) {
-                    Ok(w) => writer = Some(w),
-                    Err(e) => {
-                        eprintln!("evident serve: the store cannot be written any more: {e}");
-                        alive.store(false, Ordering::SeqCst);
-                        return;
-                    }
                 }
             }
         }

@@ -101,7 +101,8 @@ pub trait Index: Send + Sync {
     fn insert(&self, rows: &[IndexRow]) -> impl Future<Output = Result<(), IndexError>> + Send;
     /// Rows matching the query, by sequence number.
     fn query(&self, q: &Query) -> impl Future<Output = Result<Vec<IndexRow>, IndexError>> + Send;
-    /// The number of indexed entries, which are always the first `count` of the log.
+    /// The number of indexed entries, which are always the first `count` of the log (read as
+    /// the highest sequence number plus one: a lookup in the primary key, not a scan).
     fn count(&self) -> impl Future<Output = Result<u64, IndexError>> + Send;
     /// Forgets rows at or after `seq` (entries that never reached a checkpoint).
     fn truncate(&self, seq: u64) -> impl Future<Output = Result<(), IndexError>> + Send;
@@ -385,7 +386,7 @@ impl Index for SqliteIndex {
     }
 
     async fn count(&self) -> Result<u64, IndexError> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM evidence")
+        let n: i64 = sqlx::query_scalar("SELECT coalesce(max(seq) + 1, 0) FROM evidence")
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
@@ -432,6 +433,16 @@ impl AnyIndex {
                 "unsupported database URL (scheme `{}`): the index is either the embedded SQLite file (no URL) or PostgreSQL (postgres://user@host:port/database)",
                 url.split_once(':').map_or("none", |(scheme, _)| scheme)
             ))),
+        }
+    }
+
+    /// Takes the database's writers' lock, where it has one: PostgreSQL sequences the appends
+    /// of every process sharing its schema (`None` for SQLite, whose store's file lock is
+    /// enough: an SQLite index is never shared beyond one machine).
+    pub async fn lock_writer(&self) -> Result<Option<crate::index_pg::PgWriterLock>, IndexError> {
+        match self {
+            Self::Sqlite(_) => Ok(None),
+            Self::Postgres(i) => i.lock_writer().await.map(Some),
         }
     }
 

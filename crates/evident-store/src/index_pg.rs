@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sha2::{Digest as _, Sha256};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
@@ -101,8 +103,9 @@ impl PgIndex {
         let _ = conn.close().await;
         created?;
         let pool = PgPoolOptions::new()
-            // The store issues one statement at a time; a second connection is headroom.
-            .max_connections(2)
+            // The store issues one statement at a time; a writer holds one more connection
+            // for its lock while it appends; the third is headroom.
+            .max_connections(3)
             .acquire_timeout(Duration::from_secs(15))
             .connect_lazy_with(options);
         Ok(Self {
@@ -144,6 +147,20 @@ impl PgIndex {
         Ok(summaries_from_rows(&rows, &controls)?)
     }
 
+    /// Takes the writers' lock of this schema: a session-level advisory lock, held on a
+    /// connection of its own until [`PgWriterLock::release`] (or until the connection dies
+    /// with its process, when PostgreSQL releases it). Every process appending to the log of
+    /// this schema takes it first, so appends from several hosts are sequenced.
+    pub async fn lock_writer(&self) -> Result<PgWriterLock, IndexError> {
+        let key = writer_lock_key(&self.schema);
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(PgWriterLock { conn, key })
+    }
+
     /// Closes the connections cleanly.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -157,6 +174,36 @@ impl PgIndex {
             .await?;
         self.pool.close().await;
         Ok(())
+    }
+}
+
+/// The advisory-lock key of the writers of `schema`: the first 8 bytes of a SHA-256 over a
+/// fixed label and the schema name (a different key from the schema-creation lock).
+fn writer_lock_key(schema: &str) -> i64 {
+    let digest = Sha256::digest(format!("evident writer lock\n{schema}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// The writers' lock of a schema, held on a connection of its own.
+#[derive(Debug)]
+pub struct PgWriterLock {
+    conn: PoolConnection<Postgres>,
+    key: i64,
+}
+
+impl PgWriterLock {
+    /// Releases the lock and returns the connection to the pool. When the release fails, the
+    /// connection is closed instead, which releases the lock too.
+    pub async fn release(mut self) {
+        let unlocked = sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .fetch_one(&mut *self.conn)
+            .await;
+        if !matches!(unlocked, Ok(true)) {
+            let _ = self.conn.close().await;
+        }
     }
 }
 
@@ -315,10 +362,11 @@ impl Index for PgIndex {
     }
 
     async fn count(&self) -> Result<u64, IndexError> {
-        let n: i64 =
-            sqlx::query_scalar(AssertSqlSafe(self.sql("SELECT count(*) FROM {s}.evidence")))
-                .fetch_one(&self.pool)
-                .await?;
+        let n: i64 = sqlx::query_scalar(AssertSqlSafe(
+            self.sql("SELECT coalesce(max(seq) + 1, 0) FROM {s}.evidence"),
+        ))
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n as u64)
     }
 

@@ -194,10 +194,29 @@ impl Store {
     }
 
     /// Starts appending: takes the writers' lock, checks the log against the key and repairs
-    /// what a crashed writer left behind.
+    /// what a crashed writer left behind. The writer holds the lock until it is dropped, so
+    /// every other writer waits: right for a command that appends and exits.
     pub fn writer<'a>(&'a self, key: &'a LogKey) -> Result<Writer<'a>, StoreError> {
+        let mut writer = self.open_writer(key, false)?;
+        writer.lock()?;
+        writer.reload()?;
+        writer.repair_index()?;
+        Ok(writer)
+    }
+
+    /// A writer that shares the log with other writers (other processes on this store, or,
+    /// with the index in PostgreSQL, other hosts): it takes the writers' lock only while it
+    /// appends. Each [`Writer::begin`] catches up with what the others appended since.
+    pub fn shared_writer<'a>(&'a self, key: &'a LogKey) -> Result<Writer<'a>, StoreError> {
+        let mut writer = self.open_writer(key, true)?;
+        writer.begin()?;
+        writer.end();
+        Ok(writer)
+    }
+
+    fn open_writer<'a>(&'a self, key: &'a LogKey, shared: bool) -> Result<Writer<'a>, StoreError> {
         let lock_path = self.root.join("lock");
-        let lock = fs::OpenOptions::new()
+        let lock_file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
@@ -207,21 +226,36 @@ impl Store {
                 path: lock_path.clone(),
                 source,
             })?;
-        lock.lock().map_err(|source| StoreError::Io {
-            action: "lock",
-            path: lock_path,
-            source,
-        })?;
+        Ok(Writer {
+            store: self,
+            key,
+            lock_file,
+            shared,
+            locked: false,
+            db_lock: None,
+            state: LogState::default(),
+            // Nothing is known of the log yet: the first `begin` reads it.
+            poisoned: true,
+        })
+    }
+
+    /// Reads the log's state at its last checkpoint: the frontier of its tree and the partial
+    /// tiles and entry bundle at its right edge, checked against the checkpoint and the key.
+    fn load_state(&self, key: &LogKey) -> Result<LogState, StoreError> {
         let vkey_path = self.tiles.root().join("vkey");
-        let cp = match self.checkpoint(&key.verifier()) {
-            Ok(cp) => cp,
-            Err(StoreError::WrongKey(e)) => {
-                return Err(StoreError::WrongKey(format!(
-                    "{e}\nthe signing key {} did not sign this log's checkpoint: use the log's own key",
-                    key.verifier_text()
-                )));
-            }
-            Err(e) => return Err(e),
+        let note = self.tiles.read_checkpoint()?;
+        let cp = match &note {
+            None => None,
+            Some(text) => Some(
+                checkpoint::open_checkpoint(text.as_bytes(), std::slice::from_ref(&key.verifier()))
+                    .map(|(cp, _)| cp)
+                    .map_err(|e| {
+                        StoreError::WrongKey(format!(
+                            "log/checkpoint: {e}\nthe signing key {} did not sign this log's checkpoint: use the log's own key",
+                            key.verifier_text()
+                        ))
+                    })?,
+            ),
         };
         let (size, root) = cp
             .as_ref()
@@ -272,18 +306,13 @@ impl Store {
         } else {
             self.tiles.read_entries(size / TILE_WIDTH, entries_width)?
         };
-        let mut writer = Writer {
-            store: self,
-            key,
-            _lock: lock,
+        Ok(LogState {
+            note,
             frontier,
             size,
             partial,
             partial_entries,
-            poisoned: false,
-        };
-        writer.repair_index()?;
-        Ok(writer)
+        })
     }
 
     /// Index rows matching a query.
@@ -337,19 +366,33 @@ impl Drop for Store {
     }
 }
 
-/// The one writer of a store, holding its lock.
+/// A writer of a store: the one writer while it holds the store's lock.
 #[derive(Debug)]
 pub struct Writer<'a> {
     store: &'a Store,
     key: &'a LogKey,
-    _lock: fs::File,
+    lock_file: fs::File,
+    /// Whether the lock is taken only while appending.
+    shared: bool,
+    /// Whether the lock is held.
+    locked: bool,
+    /// The database's part of the lock, while held (PostgreSQL only).
+    db_lock: Option<crate::index_pg::PgWriterLock>,
+    state: LogState,
+    /// Set while an append changes the in-memory state; left set if it fails half-way.
+    poisoned: bool,
+}
+
+/// What a writer knows of the log.
+#[derive(Debug, Default)]
+struct LogState {
+    /// The checkpoint note the state was read from (`None`: the empty log).
+    note: Option<String>,
     frontier: Frontier,
     size: u64,
     /// For each tile level, the hashes of its partial tile at the right edge.
     partial: Vec<Vec<Hash>>,
     partial_entries: Vec<Vec<u8>>,
-    /// Set while an append changes the in-memory state; left set if it fails half-way.
-    poisoned: bool,
 }
 
 fn index_row(seq: u64, entry: &LogEntry, leaf: &Hash) -> Result<IndexRow, StoreError> {
@@ -370,21 +413,98 @@ fn index_row(seq: u64, entry: &LogEntry, leaf: &Hash) -> Result<IndexRow, StoreE
     })
 }
 
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        self.unlock();
+    }
+}
+
 impl Writer<'_> {
     /// The number of entries in the log (as of the last checkpoint this writer wrote or read).
     pub fn size(&self) -> u64 {
-        self.size
+        self.state.size
+    }
+
+    /// Takes the writers' lock: the store's file lock, then the database's, if it has one.
+    fn lock(&mut self) -> Result<(), StoreError> {
+        if self.locked {
+            return Ok(());
+        }
+        self.lock_file.lock().map_err(|source| StoreError::Io {
+            action: "lock",
+            path: self.store.root.join("lock"),
+            source,
+        })?;
+        match self.store.rt.block_on(self.store.index.lock_writer()) {
+            Ok(db_lock) => {
+                self.locked = true;
+                self.db_lock = db_lock;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.lock_file.unlock();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Releases the writers' lock, if held.
+    fn unlock(&mut self) {
+        if self.locked {
+            if let Some(db_lock) = self.db_lock.take() {
+                self.store.rt.block_on(db_lock.release());
+            }
+            let _ = self.lock_file.unlock();
+            self.locked = false;
+        }
+    }
+
+    /// Reads the log's state afresh from its last checkpoint.
+    fn reload(&mut self) -> Result<(), StoreError> {
+        self.state = self.store.load_state(self.key)?;
+        self.poisoned = false;
+        Ok(())
+    }
+
+    /// Takes the lock (a shared writer; an exclusive one holds it already) and catches up with
+    /// the log: when another writer appended since this one last looked, the state is read
+    /// again from the new checkpoint. Returns the entries the others appended meanwhile, and
+    /// repairs the index. The next [`Writer::append`] (or [`Writer::end`]) releases the lock
+    /// of a shared writer.
+    pub fn begin(&mut self) -> Result<std::ops::Range<u64>, StoreError> {
+        self.lock()?;
+        let before = self.state.size;
+        let result = (|| {
+            let note = self.store.tiles.read_checkpoint()?;
+            if self.poisoned || note != self.state.note {
+                self.reload()?;
+            }
+            self.repair_index()?;
+            Ok(before.min(self.state.size)..self.state.size)
+        })();
+        if result.is_err() && self.shared {
+            self.unlock();
+        }
+        result
+    }
+
+    /// Releases the lock of a shared writer (without appending); an exclusive writer keeps it.
+    pub fn end(&mut self) {
+        if self.shared {
+            self.unlock();
+        }
     }
 
     fn repair_index(&mut self) -> Result<(), StoreError> {
         let store = self.store;
+        let size = self.state.size;
         let count = store.rt.block_on(store.index.count())?;
-        if count > self.size {
-            store.rt.block_on(store.index.truncate(self.size))?;
-        } else if count < self.size {
+        if count > size {
+            store.rt.block_on(store.index.truncate(size))?;
+        } else if count < size {
             let mut rows = Vec::new();
-            for seq in count..self.size {
-                let (bytes, entry) = store.entry(seq, self.size)?;
+            for seq in count..size {
+                let (bytes, entry) = store.entry(seq, size)?;
                 rows.push(index_row(seq, &entry, &merkle::leaf_hash(&bytes))?);
                 if rows.len() >= 10_000 {
                     store.rt.block_on(store.index.insert(&rows))?;
@@ -398,7 +518,22 @@ impl Writer<'_> {
 
     /// Signs and appends a batch of evidence; returns the entries' sequence numbers. The batch
     /// is durable (blobs, tiles, index and checkpoint synced) when this returns.
+    ///
+    /// A shared writer takes the lock first (see [`Writer::begin`]; a batch planned after an
+    /// explicit `begin` is appended under the same lock) and releases it when done.
     pub fn append(&mut self, batch: Vec<NewEvidence>) -> Result<Vec<u64>, StoreError> {
+        if !self.shared {
+            return self.append_locked(batch);
+        }
+        if !self.locked {
+            self.begin()?;
+        }
+        let result = self.append_locked(batch);
+        self.unlock();
+        result
+    }
+
+    fn append_locked(&mut self, batch: Vec<NewEvidence>) -> Result<Vec<u64>, StoreError> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -439,7 +574,7 @@ impl Writer<'_> {
         store.blobs.sync()?;
 
         // 2. Sign and encode every entry (in parallel) before anything of the log changes.
-        let first = self.size;
+        let first = self.state.size;
         let key = self.key.dsse_key();
         let key_id = dsse::ed25519_keyid(&key.verifying_key());
         let encoded: Vec<(Vec<u8>, Hash, IndexRow)> = items
@@ -473,16 +608,17 @@ impl Writer<'_> {
         for (i, (bytes, leaf, row)) in encoded.into_iter().enumerate() {
             let seq = first + i as u64;
             rows.push(row);
-            self.partial_entries.push(bytes);
-            if self.partial_entries.len() as u64 == TILE_WIDTH {
+            self.state.partial_entries.push(bytes);
+            if self.state.partial_entries.len() as u64 == TILE_WIDTH {
                 let path = store
                     .tiles
-                    .write_entries(seq / TILE_WIDTH, &self.partial_entries)?;
+                    .write_entries(seq / TILE_WIDTH, &self.state.partial_entries)?;
                 touched.insert(path.parent().map(Path::to_owned));
-                self.partial_entries.clear();
+                self.state.partial_entries.clear();
             }
             let mut completed = Vec::new();
-            self.frontier
+            self.state
+                .frontier
                 .push_with(leaf, |level, index, hash| {
                     if level % TILE_HEIGHT == 0 {
                         completed.push((level / TILE_HEIGHT, index, hash));
@@ -491,28 +627,29 @@ impl Writer<'_> {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             for (tile_level, index, hash) in completed {
                 let l = usize::from(tile_level);
-                if self.partial.len() <= l {
-                    self.partial.resize(l + 1, Vec::new());
+                if self.state.partial.len() <= l {
+                    self.state.partial.resize(l + 1, Vec::new());
                 }
-                self.partial[l].push(hash);
-                if self.partial[l].len() as u64 == TILE_WIDTH {
-                    let path =
-                        store
-                            .tiles
-                            .write_tile(tile_level, index / TILE_WIDTH, &self.partial[l])?;
+                self.state.partial[l].push(hash);
+                if self.state.partial[l].len() as u64 == TILE_WIDTH {
+                    let path = store.tiles.write_tile(
+                        tile_level,
+                        index / TILE_WIDTH,
+                        &self.state.partial[l],
+                    )?;
                     touched.insert(path.parent().map(Path::to_owned));
-                    self.partial[l].clear();
+                    self.state.partial[l].clear();
                 }
             }
         }
         let size = first + count as u64;
-        if !self.partial_entries.is_empty() {
+        if !self.state.partial_entries.is_empty() {
             let path = store
                 .tiles
-                .write_entries(size / TILE_WIDTH, &self.partial_entries)?;
+                .write_entries(size / TILE_WIDTH, &self.state.partial_entries)?;
             touched.insert(path.parent().map(Path::to_owned));
         }
-        for (l, hashes) in self.partial.iter().enumerate() {
+        for (l, hashes) in self.state.partial.iter().enumerate() {
             if !hashes.is_empty() {
                 let level = l as u8;
                 let n = (size >> (u32::from(level) * u32::from(TILE_HEIGHT))) / TILE_WIDTH;
@@ -535,13 +672,14 @@ impl Writer<'_> {
         let cp = Checkpoint {
             origin: self.key.name().to_owned(),
             size,
-            root: self.frontier.root(),
+            root: self.state.frontier.root(),
             extensions: Vec::new(),
         };
         let note = checkpoint::sign_checkpoint(&cp, self.key.signer())
             .map_err(|e| StoreError::Entry(e.to_string()))?;
         store.tiles.write_checkpoint(&note)?;
-        self.size = size;
+        self.state.size = size;
+        self.state.note = Some(note);
         self.poisoned = false;
         Ok((first..size).collect())
     }

@@ -185,3 +185,72 @@ fn deleted_content_verifies_only_after_its_retention_period() {
         }
     }
 }
+
+#[test]
+fn shared_writers_interleave_into_one_consistent_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = LogKey::generate("evident.test/shared").unwrap();
+    // Each thread opens the store for itself, as a separate process (a server replica) would.
+    let mut all: Vec<u64> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..3u64)
+            .map(|t| {
+                let path = dir.path().to_owned();
+                let key = &key;
+                scope.spawn(move || {
+                    let store = Store::open(&path).unwrap();
+                    let mut writer = store.shared_writer(key).unwrap();
+                    let mut mine = Vec::new();
+                    for round in 0..20u64 {
+                        let batch: Vec<NewEvidence> = (0..=((round + t) % 5))
+                            .map(|i| evidence(1_000 * (t + 1) + round * 10 + i))
+                            .collect();
+                        mine.extend(writer.append(batch).unwrap());
+                    }
+                    mine
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect()
+    });
+    all.sort_unstable();
+    let expected: Vec<u64> = (0..all.len() as u64).collect();
+    assert_eq!(
+        all, expected,
+        "every entry number is given out exactly once"
+    );
+    let store = Store::open(dir.path()).unwrap();
+    let report = evident_store::verify::verify(&store, &key.verifier()).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.size, all.len() as u64);
+}
+
+#[test]
+fn a_shared_writer_reports_what_others_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = LogKey::generate("evident.test/shared").unwrap();
+    let store_a = Store::open(dir.path()).unwrap();
+    let store_b = Store::open(dir.path()).unwrap();
+    let mut a = store_a.shared_writer(&key).unwrap();
+    let mut b = store_b.shared_writer(&key).unwrap();
+    assert_eq!(
+        a.append(vec![evidence(1), evidence(2)]).unwrap(),
+        vec![0, 1]
+    );
+    // b has not seen a's entries: begin() catches up and names them.
+    assert_eq!(b.begin().unwrap(), 0..2);
+    assert_eq!(b.append(vec![evidence(3)]).unwrap(), vec![2]);
+    assert_eq!(a.begin().unwrap(), 2..3);
+    a.end();
+    // An exclusive writer (a command) waits for neither while they do not hold the lock.
+    let mut c = store_a.writer(&key).unwrap();
+    assert_eq!(c.append(vec![evidence(4)]).unwrap(), vec![3]);
+    drop(c);
+    assert_eq!(b.begin().unwrap(), 3..4);
+    b.end();
+    let report = evident_store::verify::verify(&store_a, &key.verifier()).unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.size, 4);
+}

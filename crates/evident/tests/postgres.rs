@@ -11,36 +11,12 @@ mod common;
 use std::collections::hash_map::RandomState;
 use std::fs;
 use std::hash::{BuildHasher as _, Hasher as _};
-use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use common::{evident, git, new_repo};
+use common::{evident, git, new_repo, postgres_url};
 use evident_store::index::{Index as _, Query};
 use evident_store::index_pg::PgIndex;
 use serde_json::Value;
-
-/// The PostgreSQL database to test against, or `None` when skipping was asked for.
-fn postgres_url() -> Option<String> {
-    if let Ok(url) = std::env::var("EVIDENT_TEST_DATABASE_URL")
-        && !url.trim().is_empty()
-    {
-        return Some(url);
-    }
-    if std::env::var("EVIDENT_TEST_SKIP_POSTGRES").as_deref() == Ok("1") {
-        // Straight to stderr, past the test harness's capture: a skip must be visible.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: the PostgreSQL end-to-end test (EVIDENT_TEST_SKIP_POSTGRES=1)"
-        );
-        return None;
-    }
-    panic!(
-        "EVIDENT_TEST_DATABASE_URL is not set, so the ledger cannot be tested on PostgreSQL: run \
-         `bash scripts/test.sh` (it starts PostgreSQL and sets it), or set it yourself, e.g. \
-         EVIDENT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test; \
-         EVIDENT_TEST_SKIP_POSTGRES=1 skips this test explicitly"
-    );
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -51,7 +27,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn ledger_with_the_index_in_postgres() {
-    let Some(url) = postgres_url() else { return };
+    let Some(url) = postgres_url("the ledger end to end") else {
+        return;
+    };
     // A schema no other run uses (`RandomState` is seeded from the OS's randomness).
     let schema = format!(
         "evident_test_cli_{:016x}",

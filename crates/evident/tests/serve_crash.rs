@@ -18,11 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::server::{Env, github_signature};
+use common::server::{Env, agent, entries_in_log, github_signature};
 use common::shared_data;
-use evident_ledger::record::{EvidenceKind, LogEntry};
-use evident_store::Store;
-use evident_store::tiles::{TILE_WIDTH, tile_width};
+use evident_ledger::record::EvidenceKind;
 use serde_json::Value;
 
 const SECRET: &str = "crash-test-secret";
@@ -71,26 +69,6 @@ fn serve(env: &Env, name: &str) -> Server {
         base: base.to_owned(),
         log,
     }
-}
-
-/// Every entry of the log (what the checkpoint covers), read from the tiles themselves.
-fn entries_in_log(store: &Path) -> Vec<(u64, LogEntry)> {
-    let store = Store::open(store).unwrap();
-    let size = store.checkpoint_unverified().unwrap().map_or(0, |c| c.size);
-    let mut out = Vec::new();
-    for n in 0..size.div_ceil(TILE_WIDTH) {
-        let bundle = store
-            .tiles()
-            .read_entries(n, tile_width(0, n, size))
-            .unwrap();
-        for (i, bytes) in bundle.iter().enumerate() {
-            out.push((
-                n * TILE_WIDTH + i as u64,
-                LogEntry::from_bytes(bytes).unwrap(),
-            ));
-        }
-    }
-    out
 }
 
 /// The entries `evident evidence list --kind KIND` shows (the index).
@@ -154,14 +132,6 @@ fn tail(log: &Path) -> String {
         log.display(),
         lines[from..].join("\n")
     )
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .new_agent()
 }
 
 /// POSTs `body` to `path` with `headers`: the status and the JSON answer (`Null` if none), or

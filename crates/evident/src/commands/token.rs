@@ -133,7 +133,8 @@ fn flush(
     if pending.is_empty() {
         return Ok((pending, Flush::Recorded(Vec::new())));
     }
-    // A running `evident serve` holds the writer lock for its lifetime: do not wait for it.
+    // A running `evident serve` may hold the writer lock for a batch: do not wait for it (it
+    // records what is pending itself).
     std::fs::create_dir_all(dir)?;
     let probe = std::fs::OpenOptions::new()
         .create(true)

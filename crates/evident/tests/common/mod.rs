@@ -105,3 +105,29 @@ pub fn validate_json_schema(schema: &Path, doc: &Path) -> Result<(), String> {
         ))
     }
 }
+
+/// The PostgreSQL database to test against (`EVIDENT_TEST_DATABASE_URL`), or `None` when
+/// skipping was asked for explicitly (`EVIDENT_TEST_SKIP_POSTGRES=1`, announced on stderr).
+/// Neither set: the test fails and says how to set it.
+#[allow(dead_code)]
+pub fn postgres_url(what: &str) -> Option<String> {
+    if let Ok(url) = std::env::var("EVIDENT_TEST_DATABASE_URL")
+        && !url.trim().is_empty()
+    {
+        return Some(url);
+    }
+    if std::env::var("EVIDENT_TEST_SKIP_POSTGRES").as_deref() == Ok("1") {
+        // Straight to stderr, past the test harness's capture: a skip must be visible.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("SKIPPED: {what} on PostgreSQL (EVIDENT_TEST_SKIP_POSTGRES=1)\n").as_bytes(),
+        );
+        return None;
+    }
+    panic!(
+        "EVIDENT_TEST_DATABASE_URL is not set, so {what} cannot be tested on PostgreSQL: run \
+         `bash scripts/test.sh` (it starts PostgreSQL and sets it), or set it yourself, e.g. \
+         EVIDENT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test; \
+         EVIDENT_TEST_SKIP_POSTGRES=1 skips this test explicitly"
+    );
+}

@@ -240,3 +240,36 @@ pub fn github_signature(secret: &str, body: &[u8]) -> String {
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
+
+/// Every entry of the log at `store` (what the checkpoint covers), read from the tiles
+/// themselves.
+#[allow(dead_code)]
+pub fn entries_in_log(store: &Path) -> Vec<(u64, evident_ledger::record::LogEntry)> {
+    use evident_store::tiles::{TILE_WIDTH, tile_width};
+    let store = evident_store::Store::open(store).unwrap();
+    let size = store.checkpoint_unverified().unwrap().map_or(0, |c| c.size);
+    let mut out = Vec::new();
+    for n in 0..size.div_ceil(TILE_WIDTH) {
+        let bundle = store
+            .tiles()
+            .read_entries(n, tile_width(0, n, size))
+            .unwrap();
+        for (i, bytes) in bundle.iter().enumerate() {
+            out.push((
+                n * TILE_WIDTH + i as u64,
+                evident_ledger::record::LogEntry::from_bytes(bytes).unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+/// An HTTP agent that returns every status as a reply and gives up after 30 s.
+#[allow(dead_code)]
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .new_agent()
+}
