@@ -43,6 +43,15 @@ if [ -z "${EVIDENT_TEST_DATABASE_URL:-}" ] && [ "${EVIDENT_TEST_SKIP_POSTGRES:-}
   export EVIDENT_TEST_DATABASE_URL
 fi
 
+# The S3 blob store is tested against a real S3-protocol server: scripts/s3.sh installs moto
+# (pinned, into the virtual environment above), starts its server on 127.0.0.1:9323 when nothing
+# answers there, and prints the endpoint (each test works in a bucket of its own, with Object
+# Lock). EVIDENT_TEST_SKIP_S3=1 skips those tests, and they say so.
+if [ -z "${EVIDENT_TEST_S3_ENDPOINT:-}" ] && [ "${EVIDENT_TEST_SKIP_S3:-}" != 1 ]; then
+  EVIDENT_TEST_S3_ENDPOINT="$(bash scripts/s3.sh)"
+  export EVIDENT_TEST_S3_ENDPOINT
+fi
+
 export EVIDENT_TEST_PYTHON="$venv/bin/python"
 export EVIDENT_TEST_PRE_COMMIT="$venv/bin/pre-commit"
 

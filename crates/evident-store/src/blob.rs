@@ -26,13 +26,31 @@ pub enum BlobError {
     #[error("blob sha256:{0} is missing")]
     Missing(String),
     /// The stored bytes do not hash to the blob's name.
-    #[error("blob sha256:{digest} is corrupt: its content hashes to sha256:{actual}")]
+    #[error(
+        "blob sha256:{digest} is corrupt: its content hashes to sha256:{actual}{}",
+        note.as_deref().map(|n| format!("; {n}")).unwrap_or_default()
+    )]
     Corrupt {
         /// The name (expected digest).
         digest: String,
         /// What the content hashes to.
         actual: String,
+        /// What else the store knows, e.g. that the original content is still kept as an
+        /// older, locked version (S3 Object Lock).
+        note: Option<String>,
     },
+    /// The blob cannot be removed yet: the store's retention lock (S3 Object Lock) holds it.
+    #[error("blob sha256:{digest} cannot be removed: {detail}")]
+    Locked {
+        /// The blob.
+        digest: String,
+        /// What holds it and until when, as the store reported it.
+        detail: String,
+    },
+    /// A remote store (S3) failed or refused; the error names the bucket, the key, the answer
+    /// and what to do.
+    #[error(transparent)]
+    Remote(Box<dyn std::error::Error + Send + Sync>),
     /// A filesystem error.
     #[error("{action} {path}: {source}")]
     Io {
@@ -50,6 +68,17 @@ pub trait BlobStore: Send + Sync {
     /// Stores `bytes` and returns their hex SHA-256. Storing existing content is a no-op. The
     /// blob is durable when this returns only after [`BlobStore::sync`].
     fn put(&self, bytes: &[u8]) -> Result<String, BlobError>;
+    /// Stores `bytes` like [`BlobStore::put`]; where the store can lock what it stores (S3 Object
+    /// Lock), the stored version can be neither deleted nor changed before `retain_until`.
+    /// Elsewhere the same as `put`. Storing existing content is a no-op and keeps its lock.
+    fn put_retained(
+        &self,
+        bytes: &[u8],
+        retain_until: jiff::Timestamp,
+    ) -> Result<String, BlobError> {
+        let _ = retain_until;
+        self.put(bytes)
+    }
     /// Makes every blob written so far durable.
     fn sync(&self) -> Result<(), BlobError>;
     /// Reads a blob and checks its content against its digest.
@@ -67,7 +96,7 @@ pub struct FsBlobStore {
     pending_dirs: std::sync::Mutex<Vec<PathBuf>>,
 }
 
-fn check_digest(digest: &str) -> Result<(), BlobError> {
+pub(crate) fn check_digest(digest: &str) -> Result<(), BlobError> {
     if digest.len() == 64
         && digest
             .bytes()
@@ -164,6 +193,7 @@ impl BlobStore for FsBlobStore {
             return Err(BlobError::Corrupt {
                 digest: digest.to_owned(),
                 actual,
+                note: None,
             });
         }
         Ok(bytes)

@@ -29,7 +29,7 @@ use evident_ledger::record::{BlobRef, ENTRY_VERSION, EvidenceRecord, LogEntry};
 use evident_ledger::statement::Statement;
 use rayon::prelude::*;
 
-use crate::blob::{BlobError, BlobStore, FsBlobStore};
+use crate::blob::{BlobError, FsBlobStore};
 use crate::index::{AnyIndex, Index, IndexError, IndexRow, Query};
 use crate::keys::LogKey;
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, TileDir, TileError, TileSource, tile_width};
@@ -543,14 +543,17 @@ impl Writer<'_> {
             ));
         }
         let store = self.store;
-        // 1. Content blobs, and the checks that need no signing.
+        // 1. Content blobs (written and synced as one batch), and the checks that need no
+        //    signing.
         let mut items = Vec::with_capacity(batch.len());
+        let mut contents = Vec::new();
         for item in batch {
             let mut record = item.record;
             record.blobs.clear();
             for (mut blob, bytes) in item.content {
-                blob.sha256 = store.blobs.put(&bytes)?;
+                blob.sha256 = crate::blob::sha256_hex(&bytes);
                 blob.size = bytes.len() as u64;
+                contents.push((store.blobs.path_of(&blob.sha256)?, bytes));
                 record.blobs.push(blob);
             }
             for time in [&record.recorded_at, &record.retain_until] {
@@ -571,7 +574,19 @@ impl Writer<'_> {
             }
             items.push((record, item.statement));
         }
-        store.blobs.sync()?;
+        if !contents.is_empty() {
+            let files: Vec<(PathBuf, &[u8])> = contents
+                .iter()
+                .map(|(path, bytes)| (path.clone(), bytes.as_slice()))
+                .collect();
+            crate::fsutil::write_new_files(&store.root, &files).map_err(|source| {
+                StoreError::Io {
+                    action: "write the content blobs of",
+                    path: store.root.join("blobs"),
+                    source,
+                }
+            })?;
+        }
 
         // 2. Sign and encode every entry (in parallel) before anything of the log changes.
         let first = self.state.size;
