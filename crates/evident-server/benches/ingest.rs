@@ -419,6 +419,7 @@ fn main() {
     let server = Server::start(ServerConfig {
         store: store_dir.clone(),
         database_url: None,
+        blob_url: None,
         key,
         secrets: Secrets {
             github: Some(SECRET.to_vec()),
@@ -428,6 +429,9 @@ fn main() {
         retain_years: 7,
         clock: Arc::new(SystemClock),
         sod_policy: evident_server::sod::Policy::default(),
+        header_timeout: evident_server::DEFAULT_HEADER_TIMEOUT,
+        body_timeout: evident_server::DEFAULT_BODY_TIMEOUT,
+        shutdown_grace: evident_server::DEFAULT_SHUTDOWN_GRACE,
     })
     .expect("the server starts");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");

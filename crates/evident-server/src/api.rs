@@ -82,7 +82,6 @@ fn clip(text: &str) -> String {
 /// The server's read-only handle on the store, with what reads cache.
 pub struct Reader {
     store: Mutex<Option<Store>>,
-    log_dir: PathBuf,
     controls: Mutex<ControlsCache>,
 }
 
@@ -98,7 +97,6 @@ impl Reader {
     /// Wraps a store opened for reading.
     pub fn new(store: Store) -> Self {
         Self {
-            log_dir: store.root().join("log"),
             store: Mutex::new(Some(store)),
             controls: Mutex::new(ControlsCache::default()),
         }
@@ -818,22 +816,12 @@ pub async fn log_file(
             "not a log resource: checkpoint, tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]",
         )
     })?;
-    let (bytes, size) = read(&state, move |store, reader| {
-        let root = reader
-            .log_dir
-            .canonicalize()
-            .map_err(|e| internal("the log directory", &e))?;
-        let file = match root.join(&path).canonicalize() {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(not_found("not found"));
-            }
-            Err(e) => return Err(internal("a log resource", &e)),
-        };
-        if !file.starts_with(&root) || !file.is_file() {
-            return Err(not_found("not found"));
-        }
-        let bytes = std::fs::read(&file).map_err(|e| internal("a log resource", &e))?;
+    let (bytes, size) = read(&state, move |store, _| {
+        let bytes = store
+            .tiles()
+            .read_resource(&path)
+            .map_err(|e| internal("a log resource", &e))?
+            .ok_or_else(|| not_found("not found"))?;
         Ok((bytes, log_size(store)?))
     })
     .await?;

@@ -4,11 +4,13 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, HttpBody as _};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -114,6 +116,12 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"evident\""),
             );
+        }
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the body may still come: the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }
@@ -311,6 +319,80 @@ async fn falco(
     ingest(&state, Platform::Falco, remote, &headers, body).await
 }
 
+/// Gives every request's body `timeout`, from the moment its head arrived, to arrive whole:
+/// reading it after that fails with [`BodyTimedOut`] (and [`read_body`] answers `408`).
+pub async fn body_deadline(
+    State(timeout): State<Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let deadline = tokio::time::Instant::now() + timeout;
+    next.run(request.map(|body| {
+        Body::new(DeadlineBody {
+            inner: body,
+            deadline,
+            sleep: None,
+        })
+    }))
+    .await
+}
+
+/// The body did not arrive within the body timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the body did not arrive in time")]
+pub struct BodyTimedOut;
+
+/// A body that fails once its deadline has passed without its next frame.
+struct DeadlineBody {
+    inner: Body,
+    deadline: tokio::time::Instant,
+    /// Set up only when the body is not all there (most bodies arrive with their head).
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl HttpBody for DeadlineBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        let deadline = this.deadline;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut)))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Whether `error` (or what caused it) is a [`BodyTimedOut`].
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<BodyTimedOut>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 /// Reads at most `limit` bytes of the body; a larger body is read on (and dropped) up to a
 /// bound, so that the client sees the 413 rather than a reset connection.
 pub(crate) async fn read_body(
@@ -333,8 +415,16 @@ pub(crate) async fn read_body(
     loop {
         let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
         let Some(frame) = frame else { break };
-        let frame = frame
-            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body could not be read"))?;
+        let frame = frame.map_err(|e| {
+            if timed_out(&e) {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the body did not arrive in time",
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "the body could not be read")
+            }
+        })?;
         if let Ok(data) = frame.into_data() {
             seen = seen.saturating_add(data.len());
             if seen > drain_bound {

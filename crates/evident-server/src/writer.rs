@@ -23,7 +23,7 @@ use evident_ledger::record::{EvidenceKind, LogEntry};
 use evident_store::index::Query;
 use evident_store::keys::LogKey;
 use evident_store::tiles::{TILE_WIDTH, tile_width};
-use evident_store::{NewEvidence, Store, StoreError};
+use evident_store::{NewEvidence, Store, StoreError, StoreOptions};
 use tokio::sync::{mpsc, oneshot};
 
 /// How many queued appends one batch takes at most.
@@ -110,7 +110,7 @@ impl WriterHandle {
 /// Returns once the writer is ready (or could not start).
 pub fn start(
     store_dir: PathBuf,
-    database_url: Option<String>,
+    options: StoreOptions,
     key: LogKey,
 ) -> Result<(WriterHandle, JoinHandle<()>, StartInfo), StoreError> {
     let (tx, rx) = mpsc::channel::<Job>(QUEUE);
@@ -122,7 +122,7 @@ pub fn start(
     let thread = std::thread::Builder::new()
         .name("evident-writer".into())
         .spawn(move || {
-            let store = match Store::open_with_database(&store_dir, database_url.as_deref()) {
+            let store = match Store::open_with(&store_dir, &options) {
                 Ok(s) => s,
                 Err(e) => {
                     let _ = init_tx.send(Err(e));

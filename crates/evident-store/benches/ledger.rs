@@ -39,7 +39,7 @@ use evident_ledger::note::Verifier;
 use evident_ledger::record::{self, BlobRef, EvidenceKind, EvidenceRecord, LogEntry};
 use evident_ledger::statement::{ResourceDescriptor, Statement, predicate_type};
 use evident_ledger::tlog_proof::TlogProof;
-use evident_store::blob::{BlobStore, sha256_hex};
+use evident_store::blob::sha256_hex;
 use evident_store::index::{Index, IndexRow, Query, SqliteIndex};
 use evident_store::keys::LogKey;
 use evident_store::tiles::{TILE_HEIGHT, TILE_WIDTH, tile_width};

@@ -18,4 +18,4 @@ pub mod tiles;
 pub mod timefmt;
 pub mod verify;
 
-pub use store::{NewEvidence, Store, StoreError, Writer, default_key_path};
+pub use store::{NewEvidence, Store, StoreError, StoreOptions, Writer, default_key_path};

@@ -29,7 +29,7 @@ use evident_ledger::record::{BlobRef, ENTRY_VERSION, EvidenceRecord, LogEntry};
 use evident_ledger::statement::Statement;
 use rayon::prelude::*;
 
-use crate::blob::{BlobError, FsBlobStore};
+use crate::blob::{BlobError, BlobStore, FsBlobStore};
 use crate::index::{AnyIndex, Index, IndexError, IndexRow, Query};
 use crate::keys::LogKey;
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, TileDir, TileError, TileSource, tile_width};
@@ -78,6 +78,9 @@ pub enum StoreError {
         /// The cause.
         source: io::Error,
     },
+    /// The store's options are unusable.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// A new piece of evidence to append.
@@ -91,12 +94,34 @@ pub struct NewEvidence {
     pub content: Vec<(BlobRef, Vec<u8>)>,
 }
 
+/// Where a store keeps what is not in its directory.
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    /// The database of the index (`postgres://…`); `None`: `<store>/index.sqlite`.
+    pub database_url: Option<String>,
+    /// Where the log and the content blobs live (`s3://bucket/prefix`, with the endpoint and
+    /// credentials from the environment: see [`crate::s3::S3Config::from_env`]); `None`: the
+    /// store directory.
+    pub blob_url: Option<String>,
+}
+
+/// How long the log's tiles and bundles are locked in a bucket: 7 years, the default retention
+/// of records (blobs are locked until their record's own `retain_until`).
+const LOG_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 366 * 24);
+
+/// The content blobs: in the store directory or in a bucket.
+#[derive(Debug)]
+enum Blobs {
+    Dir(FsBlobStore),
+    S3(Box<crate::s3::S3BlobStore>),
+}
+
 /// The embedded store.
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
     tiles: TileDir,
-    blobs: FsBlobStore,
+    blobs: Blobs,
     index: AnyIndex,
     rt: tokio::runtime::Runtime,
 }
@@ -126,6 +151,20 @@ impl Store {
     /// `postgres://user@host:port/database` (with `?schema=NAME` for another schema than
     /// `evident`; one schema per store). Blobs, tiles and the checkpoint stay under `root`.
     pub fn open_with_database(root: &Path, database_url: Option<&str>) -> Result<Self, StoreError> {
+        Self::open_with(
+            root,
+            &StoreOptions {
+                database_url: database_url.map(str::to_owned),
+                blob_url: None,
+            },
+        )
+    }
+
+    /// Opens the store at `root`, creating it when missing, with its index, log and blobs where
+    /// `options` say. With the log in a bucket, the directory keeps the lock, the keys and
+    /// (without a database) the SQLite index.
+    pub fn open_with(root: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
+        let database_url = options.database_url.as_deref();
         fs::create_dir_all(root.join("log")).map_err(|source| StoreError::Io {
             action: "create",
             path: root.join("log"),
@@ -144,11 +183,36 @@ impl Store {
                 path: root.to_owned(),
                 source,
             })?;
+        let (tiles, blobs) = match options.blob_url.as_deref() {
+            None => (
+                TileDir::new(root.join("log")),
+                Blobs::Dir(FsBlobStore::new(root.join("blobs"))),
+            ),
+            Some(url) => {
+                let location = crate::s3::S3Location::parse(url)
+                    .map_err(|e| StoreError::Config(format!("--blob-url: {e}")))?;
+                let config = crate::s3::S3Config::from_env()
+                    .map_err(|e| StoreError::Config(format!("--blob-url {url}: {e}")))?;
+                let bucket = crate::s3::S3Bucket::new(&config, location.bucket())
+                    .map_err(|e| StoreError::Config(format!("--blob-url {url}: {e}")))?;
+                let blobs =
+                    crate::s3::S3BlobStore::new(bucket.clone(), location.prefix(), LOG_RETENTION)
+                        .map_err(|e| StoreError::Config(format!("--blob-url {url}: {e}")))?;
+                let tiles = TileDir::in_bucket(
+                    root.join("log"),
+                    bucket,
+                    location.prefix(),
+                    LOG_RETENTION,
+                    std::sync::Arc::new(evident_core::SystemClock),
+                );
+                (tiles, Blobs::S3(Box::new(blobs)))
+            }
+        };
         let index = rt.block_on(AnyIndex::open(&root.join("index.sqlite"), database_url))?;
         Ok(Self {
             root: root.to_owned(),
-            tiles: TileDir::new(root.join("log")),
-            blobs: FsBlobStore::new(root.join("blobs")),
+            tiles,
+            blobs,
             index,
             rt,
         })
@@ -165,8 +229,11 @@ impl Store {
     }
 
     /// The blob store.
-    pub fn blobs(&self) -> &FsBlobStore {
-        &self.blobs
+    pub fn blobs(&self) -> &dyn BlobStore {
+        match &self.blobs {
+            Blobs::Dir(b) => b,
+            Blobs::S3(b) => b.as_ref(),
+        }
     }
 
     /// The latest checkpoint note, as stored (not verified).
@@ -242,7 +309,6 @@ impl Store {
     /// Reads the log's state at its last checkpoint: the frontier of its tree and the partial
     /// tiles and entry bundle at its right edge, checked against the checkpoint and the key.
     fn load_state(&self, key: &LogKey) -> Result<LogState, StoreError> {
-        let vkey_path = self.tiles.root().join("vkey");
         let note = self.tiles.read_checkpoint()?;
         let cp = match &note {
             None => None,
@@ -261,15 +327,8 @@ impl Store {
             .as_ref()
             .map_or((0, merkle::EMPTY_ROOT), |c| (c.size, c.root));
         if cp.is_none() {
-            crate::fsutil::write_atomic(
-                &vkey_path,
-                format!("{}\n", key.verifier_text()).as_bytes(),
-            )
-            .map_err(|source| StoreError::Io {
-                action: "write",
-                path: vkey_path,
-                source,
-            })?;
+            self.tiles
+                .write_vkey(&format!("{}\n", key.verifier_text()))?;
         }
         let source = TileSource::new(&self.tiles, size);
         let nodes = merkle::frontier_indexes(size)
@@ -547,13 +606,22 @@ impl Writer<'_> {
         //    signing.
         let mut items = Vec::with_capacity(batch.len());
         let mut contents = Vec::new();
+        let mut retain_until = Vec::new();
         for item in batch {
             let mut record = item.record;
             record.blobs.clear();
             for (mut blob, bytes) in item.content {
                 blob.sha256 = crate::blob::sha256_hex(&bytes);
                 blob.size = bytes.len() as u64;
-                contents.push((store.blobs.path_of(&blob.sha256)?, bytes));
+                let path = match &store.blobs {
+                    Blobs::Dir(b) => b.path_of(&blob.sha256)?,
+                    Blobs::S3(_) => PathBuf::new(),
+                };
+                contents.push((path, bytes));
+                retain_until.push(
+                    timefmt::parse(&record.retain_until)
+                        .map_err(|e| StoreError::Entry(format!("record times: {e}")))?,
+                );
                 record.blobs.push(blob);
             }
             for time in [&record.recorded_at, &record.retain_until] {
@@ -574,7 +642,12 @@ impl Writer<'_> {
             }
             items.push((record, item.statement));
         }
-        if !contents.is_empty() {
+        if let Blobs::S3(blobs) = &store.blobs {
+            // Each blob locked until its record's retention ends.
+            for ((_, bytes), until) in contents.iter().zip(&retain_until) {
+                blobs.put_retained(bytes, *until)?;
+            }
+        } else if !contents.is_empty() {
             let files: Vec<(PathBuf, &[u8])> = contents
                 .iter()
                 .map(|(path, bytes)| (path.clone(), bytes.as_slice()))
@@ -628,7 +701,7 @@ impl Writer<'_> {
                 let path = store
                     .tiles
                     .write_entries(seq / TILE_WIDTH, &self.state.partial_entries)?;
-                touched.insert(path.parent().map(Path::to_owned));
+                touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
                 self.state.partial_entries.clear();
             }
             let mut completed = Vec::new();
@@ -652,7 +725,7 @@ impl Writer<'_> {
                         index / TILE_WIDTH,
                         &self.state.partial[l],
                     )?;
-                    touched.insert(path.parent().map(Path::to_owned));
+                    touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
                     self.state.partial[l].clear();
                 }
             }
@@ -662,14 +735,14 @@ impl Writer<'_> {
             let path = store
                 .tiles
                 .write_entries(size / TILE_WIDTH, &self.state.partial_entries)?;
-            touched.insert(path.parent().map(Path::to_owned));
+            touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
         }
         for (l, hashes) in self.state.partial.iter().enumerate() {
             if !hashes.is_empty() {
                 let level = l as u8;
                 let n = (size >> (u32::from(level) * u32::from(TILE_HEIGHT))) / TILE_WIDTH;
                 let path = store.tiles.write_tile(level, n, hashes)?;
-                touched.insert(path.parent().map(Path::to_owned));
+                touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
             }
         }
         for dir in touched.into_iter().flatten() {

@@ -54,6 +54,16 @@ pub enum TileError {
         /// Tree size.
         size: u64,
     },
+    /// The object store failed.
+    #[error("cannot {action} log/{path}: {detail}")]
+    Remote {
+        /// What was being done.
+        action: &'static str,
+        /// The resource's path relative to the log.
+        path: String,
+        /// What the object store said.
+        detail: String,
+    },
     /// A filesystem error.
     #[error("cannot {action} {path}: {source}")]
     Io {
@@ -158,24 +168,160 @@ pub fn encode_bundle(entries: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// The log directory.
+/// Where the log's files live: a directory, or an S3 bucket (under `<prefix>/log/`, tiles and
+/// entry bundles locked by Object Lock in COMPLIANCE mode).
+#[derive(Clone)]
+enum Medium {
+    Dir,
+    S3 {
+        bucket: Box<crate::s3::S3Bucket>,
+        /// `<prefix>/log`
+        prefix: String,
+        /// How long tiles and bundles are locked from when they are written.
+        retention: jiff::SignedDuration,
+        clock: std::sync::Arc<dyn evident_core::Clock>,
+    },
+}
+
+impl std::fmt::Debug for Medium {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Dir => f.write_str("Dir"),
+            Self::S3 {
+                bucket,
+                prefix,
+                retention,
+                ..
+            } => f
+                .debug_struct("S3")
+                .field("bucket", bucket)
+                .field("prefix", prefix)
+                .field("retention", retention)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// The log: its checkpoint, hash tiles and entry bundles in the tlog-tiles layout.
 #[derive(Debug, Clone)]
 pub struct TileDir {
     root: PathBuf,
+    medium: Medium,
 }
 
 impl TileDir {
-    /// The log at `root`.
+    /// The log in the directory `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            medium: Medium::Dir,
+        }
     }
 
-    /// The log directory.
+    /// The log in `bucket` under `<prefix>/log/`; tiles and entry bundles are locked (S3
+    /// Object Lock, COMPLIANCE mode) for `retention` from when they are written, by `clock`.
+    /// `root` is the store's local log directory (nothing of the log is kept there).
+    pub fn in_bucket(
+        root: impl Into<PathBuf>,
+        bucket: crate::s3::S3Bucket,
+        prefix: &str,
+        retention: jiff::SignedDuration,
+        clock: std::sync::Arc<dyn evident_core::Clock>,
+    ) -> Self {
+        let prefix = if prefix.is_empty() {
+            "log".to_owned()
+        } else {
+            format!("{prefix}/log")
+        };
+        Self {
+            root: root.into(),
+            medium: Medium::S3 {
+                bucket: Box::new(bucket),
+                prefix,
+                retention,
+                clock,
+            },
+        }
+    }
+
+    /// The local log directory (with the log in a bucket, it holds nothing of the log).
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// Where the log lives, for messages: a directory or `s3://bucket/prefix/log`.
+    pub fn location(&self) -> String {
+        match &self.medium {
+            Medium::Dir => self.root.display().to_string(),
+            Medium::S3 { bucket, prefix, .. } => format!("s3://{}/{prefix}", bucket.name()),
+        }
+    }
+
+    /// Whether anything of entry bundle 0 was written (a log whose checkpoint is gone).
+    pub fn has_entries(&self) -> Result<bool, TileError> {
+        match &self.medium {
+            Medium::Dir => Ok(self.root.join("tile").exists()),
+            Medium::S3 { .. } => {
+                for rel in [entries_path(0, TILE_WIDTH), entries_path(0, 1)] {
+                    if self.read_optional(&rel)?.is_some() {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// A resource of the log by its path (`checkpoint`, `tile/…`), as stored; `None` when there
+    /// is none. The path must be one of the log's own (callers check it); in a directory,
+    /// nothing outside the log is ever read.
+    pub fn read_resource(&self, rel: &str) -> Result<Option<Vec<u8>>, TileError> {
+        if let Medium::Dir = self.medium {
+            let io = |action, path: PathBuf| {
+                move |source| TileError::Io {
+                    action,
+                    path,
+                    source,
+                }
+            };
+            let root = self
+                .root
+                .canonicalize()
+                .map_err(io("open", self.root.clone()))?;
+            let file = match root.join(rel).canonicalize() {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io("open", root.join(rel))(e)),
+            };
+            if !file.starts_with(&root) || !file.is_file() {
+                return Ok(None);
+            }
+        }
+        self.read_optional(rel)
+    }
+
+    fn read_optional(&self, rel: &str) -> Result<Option<Vec<u8>>, TileError> {
+        match self.read(rel) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(TileError::Missing { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn read(&self, rel: &str) -> Result<Vec<u8>, TileError> {
+        if let Medium::S3 { bucket, prefix, .. } = &self.medium {
+            return match bucket.get(&format!("{prefix}/{rel}")) {
+                Ok(Some(bytes)) => Ok(bytes),
+                Ok(None) => Err(TileError::Missing {
+                    path: rel.to_owned(),
+                }),
+                Err(e) => Err(TileError::Remote {
+                    action: "read",
+                    path: rel.to_owned(),
+                    detail: e.to_string(),
+                }),
+            };
+        }
         let path = self.root.join(rel);
         fs::read(&path).map_err(|source| {
             if source.kind() == io::ErrorKind::NotFound {
@@ -192,14 +338,52 @@ impl TileDir {
         })
     }
 
-    fn write(&self, rel: &str, bytes: &[u8]) -> Result<PathBuf, TileError> {
+    /// Writes a resource; returns the file written (in a directory: its directory is synced by
+    /// the caller, once for a batch), or `None` in a bucket (a successful PUT is durable).
+    /// `lock`: in a bucket, the resource is locked for the log's retention.
+    fn write(&self, rel: &str, bytes: &[u8], lock: bool) -> Result<Option<PathBuf>, TileError> {
+        if let Medium::S3 {
+            bucket,
+            prefix,
+            retention,
+            clock,
+        } = &self.medium
+        {
+            let until = if lock {
+                Some(
+                    clock
+                        .now()
+                        .checked_add(*retention)
+                        .map_err(|e| TileError::Remote {
+                            action: "lock",
+                            path: rel.to_owned(),
+                            detail: e.to_string(),
+                        })?,
+                )
+            } else {
+                None
+            };
+            bucket
+                .put(&format!("{prefix}/{rel}"), bytes, until)
+                .map_err(|e| TileError::Remote {
+                    action: "write",
+                    path: rel.to_owned(),
+                    detail: e.to_string(),
+                })?;
+            return Ok(None);
+        }
         let path = self.root.join(rel);
         fsutil::write_atomic(&path, bytes).map_err(|source| TileError::Io {
             action: "write",
             path: path.clone(),
             source,
         })?;
-        Ok(path)
+        Ok(Some(path))
+    }
+
+    /// Writes the log's verifier key beside it (`vkey`, informational).
+    pub fn write_vkey(&self, text: &str) -> Result<(), TileError> {
+        self.write("vkey", text.as_bytes(), false).map(|_| ())
     }
 
     /// Reads hash tile `n` at `level` with `width` hashes.
@@ -223,9 +407,14 @@ impl TileDir {
     }
 
     /// Writes hash tile `n` at `level` (its width is the number of hashes).
-    pub fn write_tile(&self, level: u8, n: u64, hashes: &[Hash]) -> Result<PathBuf, TileError> {
+    pub fn write_tile(
+        &self,
+        level: u8,
+        n: u64,
+        hashes: &[Hash],
+    ) -> Result<Option<PathBuf>, TileError> {
         let bytes: Vec<u8> = hashes.iter().flatten().copied().collect();
-        self.write(&tile_path(level, n, hashes.len() as u64), &bytes)
+        self.write(&tile_path(level, n, hashes.len() as u64), &bytes, true)
     }
 
     /// Reads entry bundle `n` holding `width` entries.
@@ -243,10 +432,11 @@ impl TileDir {
     }
 
     /// Writes entry bundle `n` (its width is the number of entries).
-    pub fn write_entries(&self, n: u64, entries: &[Vec<u8>]) -> Result<PathBuf, TileError> {
+    pub fn write_entries(&self, n: u64, entries: &[Vec<u8>]) -> Result<Option<PathBuf>, TileError> {
         self.write(
             &entries_path(n, entries.len() as u64),
             &encode_bundle(entries),
+            true,
         )
     }
 
@@ -266,7 +456,11 @@ impl TileDir {
 
     /// Replaces the checkpoint atomically and durably.
     pub fn write_checkpoint(&self, note: &str) -> Result<(), TileError> {
-        self.write("checkpoint", note.as_bytes())?;
+        // Not locked: the checkpoint is replaced by every append (in a versioned bucket, each
+        // one stays as a version).
+        if self.write("checkpoint", note.as_bytes(), false)?.is_none() {
+            return Ok(());
+        }
         fsutil::sync_dir(&self.root).map_err(|source| TileError::Io {
             action: "sync",
             path: self.root.clone(),

@@ -22,7 +22,7 @@ use evident_ledger::statement::Statement;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::blob::{BlobError, BlobStore};
+use crate::blob::BlobError;
 use crate::index::Query;
 use crate::store::{Store, StoreError};
 use crate::tiles::{self, TILE_HEIGHT, TILE_WIDTH, tile_width};
@@ -83,7 +83,7 @@ fn problem(entry: Option<u64>, place: impl Into<String>, what: impl Into<String>
 pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
     let Some(note) = store.tiles().read_checkpoint()? else {
-        let has_entries = store.tiles().root().join("tile").exists();
+        let has_entries = store.tiles().has_entries()?;
         if has_entries {
             report.problems.push(problem(
                 None,

@@ -38,6 +38,13 @@ pub struct Cli {
     )]
     pub database_url: Option<String>,
 
+    /// Where the log (tiles, checkpoint) and the content blobs live: `s3://bucket/prefix` in an
+    /// S3 bucket with Object Lock (endpoint and credentials from EVIDENT_S3_ENDPOINT,
+    /// EVIDENT_S3_REGION or AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). Default: the
+    /// store directory.
+    #[arg(long, global = true, value_name = "URL", env = "EVIDENT_BLOB_URL")]
+    pub blob_url: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -250,6 +257,22 @@ pub struct ServeArgs {
     /// The largest accepted request body, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 5 * 1024 * 1024)]
     pub max_body: usize,
+
+    /// How long a client has to send a request's head (line and headers), and how long an idle
+    /// keep-alive connection stays open; then the connection is closed. A duration: `500ms`,
+    /// `10s`, `2m`, `1m30s`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = evident_server::parse_duration)]
+    pub header_timeout: std::time::Duration,
+
+    /// How long a client has to send a request's body once its head arrived; then the request
+    /// is answered `408 Request Timeout` and nothing of it is stored.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = evident_server::parse_duration)]
+    pub body_timeout: std::time::Duration,
+
+    /// On SIGTERM or Ctrl-C: how long requests in flight may still finish before their
+    /// connections are closed (what was acknowledged is written either way).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = evident_server::parse_duration)]
+    pub shutdown_grace: std::time::Duration,
 
     #[command(flatten)]
     pub key: KeyArgs,

@@ -104,7 +104,6 @@ mod read;
 use std::collections::BTreeMap;
 
 use evident_ledger::record::EvidenceKind;
-use evident_store::blob::BlobStore as _;
 use evident_store::index::Query;
 use evident_store::{Store, StoreError};
 use jiff::Timestamp;

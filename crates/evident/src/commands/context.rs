@@ -44,10 +44,31 @@ pub fn database_url() -> Option<String> {
     DATABASE_URL.get().cloned().flatten()
 }
 
-/// Opens the store, with its index in the database of [`database_url`].
+static BLOB_URL: OnceLock<Option<String>> = OnceLock::new();
+
+/// Keeps the global `--blob-url` / `EVIDENT_BLOB_URL` for the run (set once, before any command
+/// opens the store).
+pub fn set_blob_url(url: Option<String>) {
+    let _ = BLOB_URL.set(url.filter(|u| !u.trim().is_empty()));
+}
+
+/// Where the log and the content blobs live, when not in the store directory.
+pub fn blob_url() -> Option<String> {
+    BLOB_URL.get().cloned().flatten()
+}
+
+/// Where the store keeps its index, log and blobs beyond its directory (the global options).
+pub fn store_options() -> evident_store::StoreOptions {
+    evident_store::StoreOptions {
+        database_url: database_url(),
+        blob_url: blob_url(),
+    }
+}
+
+/// Opens the store, with its index, log and blobs where the global options say.
 pub fn open_store(explicit: Option<&Path>) -> Result<Store, Failure> {
     let dir = store_dir(explicit);
-    Ok(Store::open_with_database(&dir, database_url().as_deref())
+    Ok(Store::open_with(&dir, &store_options())
         .with_context(|| format!("cannot open the evidence store {}", dir.display()))?)
 }
 

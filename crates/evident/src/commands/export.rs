@@ -15,7 +15,7 @@ use evident_ledger::note::Verifier;
 use evident_ledger::record::{LogEntry, subject_digest};
 use evident_ledger::statement::Statement;
 use evident_ledger::tlog_proof::TlogProof;
-use evident_store::blob::{BlobStore as _, sha256_hex};
+use evident_store::blob::sha256_hex;
 use evident_store::timefmt;
 use evident_store::verify::{after_retention, deletion_names};
 use serde::Serialize;

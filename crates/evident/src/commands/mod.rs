@@ -28,6 +28,7 @@ use crate::{Failure, Outcome};
 
 pub fn run(cli: Cli) -> Result<Outcome, Failure> {
     context::set_database_url(cli.database_url.clone());
+    context::set_blob_url(cli.blob_url.clone());
     match cli.command {
         Command::Scan(ScanCommand::Secrets(args)) => {
             scan::secrets(cli.evident_config.as_deref(), cli.store.as_deref(), &args)

@@ -45,12 +45,16 @@ pub fn run(
     let server = Server::start(ServerConfig {
         store: dir.clone(),
         database_url: context::database_url(),
+        blob_url: context::blob_url(),
         key,
         secrets,
         max_body: args.max_body,
         retain_years,
         clock: Arc::new(SystemClock),
         sod_policy: sod_policy(&config),
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        shutdown_grace: args.shutdown_grace,
     })
     .with_context(|| format!("cannot serve the evidence store {}", dir.display()))?;
     let info = server.info();

@@ -146,7 +146,7 @@ fn flush(
         Err(std::fs::TryLockError::WouldBlock) => return Ok((pending, Flush::Deferred)),
         Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
     }
-    let store = Store::open_with_database(dir, super::context::database_url().as_deref())?;
+    let store = Store::open_with(dir, &super::context::store_options())?;
     let mut writer = store.writer(key)?;
     let batch = pending
         .iter()

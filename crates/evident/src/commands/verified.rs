@@ -10,7 +10,6 @@ use evident_ledger::checkpoint::{self, Checkpoint};
 use evident_ledger::merkle;
 use evident_ledger::record::{BlobRef, LogEntry};
 use evident_store::Store;
-use evident_store::blob::BlobStore as _;
 use evident_store::index::Query;
 
 use super::context;

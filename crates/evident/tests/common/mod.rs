@@ -131,3 +131,28 @@ pub fn postgres_url(what: &str) -> Option<String> {
          EVIDENT_TEST_SKIP_POSTGRES=1 skips this test explicitly"
     );
 }
+
+/// The S3 endpoint to test against (`EVIDENT_TEST_S3_ENDPOINT`), or `None` when skipping was
+/// asked for explicitly (`EVIDENT_TEST_SKIP_S3=1`, announced on stderr). Neither set: the test
+/// fails and says how to set it.
+#[allow(dead_code)]
+pub fn s3_endpoint(what: &str) -> Option<String> {
+    if let Ok(url) = std::env::var("EVIDENT_TEST_S3_ENDPOINT")
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
+    }
+    if std::env::var("EVIDENT_TEST_SKIP_S3").as_deref() == Ok("1") {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!("SKIPPED: {what} on S3 (EVIDENT_TEST_SKIP_S3=1)\n").as_bytes(),
+        );
+        return None;
+    }
+    panic!(
+        "EVIDENT_TEST_S3_ENDPOINT is not set, so {what} cannot be tested on S3: run \
+         `bash scripts/test.sh` (it starts an S3 server with scripts/s3.sh and sets it), or set \
+         it yourself, e.g. EVIDENT_TEST_S3_ENDPOINT=$(bash scripts/s3.sh); \
+         EVIDENT_TEST_SKIP_S3=1 skips this test explicitly"
+    );
+}
