@@ -28,48 +28,69 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
-/// Writes new files durably as one batch: each `(path, bytes)` is written beside its
-/// destination, then everything is synced at once, renamed into place, and synced again. On
-/// Linux the syncs are two `syncfs` calls on the filesystem holding `root` (one journal commit
-/// each, however many files), elsewhere a sync per file and per directory. A crash leaves each
-/// destination either absent or complete. Destinations that exist are left as they are; a
-/// destination named twice is written once (with its first bytes).
-pub fn write_new_files(root: &Path, files: &[(std::path::PathBuf, &[u8])]) -> io::Result<()> {
-    let mut renames = Vec::with_capacity(files.len());
-    let mut seen = std::collections::HashSet::with_capacity(files.len());
-    for (path, bytes) in files {
-        // The same destination twice (the same content in one batch) is written once.
-        if !seen.insert(path) || path.exists() {
+/// Writes files durably as one batch, in place (no temporary names): the caller publishes
+/// them only afterwards (the log's checkpoint names what is complete), so a crash before then
+/// leaves nothing that is read. On Linux one `syncfs` on each filesystem holding one of `roots`
+/// makes the whole batch durable (one journal commit, however many files); elsewhere each file
+/// and each directory is synced.
+///
+/// `new` files are content-addressed: a destination that exists with the same bytes is left as
+/// it is (one left incomplete by a crash is written again), and one named twice is written once
+/// (with its first bytes). `replaced` files overwrite what is there.
+pub fn write_files(
+    roots: &[&Path],
+    new: &[(std::path::PathBuf, &[u8])],
+    replaced: &[(std::path::PathBuf, &[u8])],
+) -> io::Result<()> {
+    let mut written: Vec<&Path> = Vec::with_capacity(new.len() + replaced.len());
+    let mut seen = std::collections::HashSet::with_capacity(new.len() + replaced.len());
+    let wanted = new
+        .iter()
+        .map(|f| (f, false))
+        .chain(replaced.iter().map(|f| (f, true)));
+    for ((path, bytes), replace) in wanted {
+        if !seen.insert(path) {
+            continue;
+        }
+        if !replace && fs::read(path).is_ok_and(|there| there == *bytes) {
             continue;
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let mut file = fs::File::create(&tmp)?;
+        let mut file = fs::File::create(path)?;
         file.write_all(bytes)?;
         #[cfg(not(target_os = "linux"))]
         file.sync_all()?;
-        renames.push((tmp, path));
+        written.push(path);
     }
-    if renames.is_empty() {
+    if written.is_empty() {
         return Ok(());
     }
-    sync_filesystem(root)?;
-    for (tmp, path) in &renames {
-        fs::rename(tmp, path)?;
-    }
     #[cfg(target_os = "linux")]
-    sync_filesystem(root)?;
+    sync_filesystems(roots)?;
     #[cfg(not(target_os = "linux"))]
     {
+        let _ = roots;
         let dirs: std::collections::BTreeSet<&Path> =
-            renames.iter().filter_map(|(_, p)| p.parent()).collect();
+            written.iter().filter_map(|p| p.parent()).collect();
         for dir in dirs {
             sync_dir(dir)?;
+        }
+    }
+    Ok(())
+}
+
+/// Syncs each filesystem holding one of `roots` once (roots that do not exist yet are skipped).
+#[cfg(target_os = "linux")]
+fn sync_filesystems(roots: &[&Path]) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut devices = std::collections::HashSet::new();
+    for root in roots {
+        let Ok(meta) = fs::metadata(root) else {
+            continue;
+        };
+        if devices.insert(meta.dev()) {
+            sync_filesystem(root)?;
         }
     }
     Ok(())
@@ -82,13 +103,6 @@ fn sync_filesystem(root: &Path) -> io::Result<()> {
     rustix::fs::syncfs(&dir).map_err(io::Error::from)
 }
 
-/// Elsewhere each file was synced as it was written.
-#[cfg(not(target_os = "linux"))]
-#[allow(clippy::unnecessary_wraps)]
-fn sync_filesystem(_root: &Path) -> io::Result<()> {
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,20 +113,30 @@ mod tests {
         let a = dir.path().join("x/a");
         let b = dir.path().join("y/z/b");
         fs::create_dir_all(dir.path().join("x")).unwrap();
-        fs::write(&a, b"old").unwrap();
+        fs::write(&a, b"same").unwrap();
+        let before = fs::metadata(&a).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
         let files = vec![
-            (a.clone(), b"new".as_slice()),
+            (a.clone(), b"same".as_slice()),
             (b.clone(), b"first".as_slice()),
             (b.clone(), b"second".as_slice()),
         ];
-        write_new_files(dir.path(), &files).unwrap();
-        assert_eq!(fs::read(&a).unwrap(), b"old");
+        write_files(&[dir.path()], &files, &[]).unwrap();
+        // Already there with the same bytes: not written again.
+        assert_eq!(fs::metadata(&a).unwrap().modified().unwrap(), before);
         assert_eq!(fs::read(&b).unwrap(), b"first");
-        let leftovers: Vec<_> = fs::read_dir(dir.path().join("y/z"))
+        // A destination left incomplete (a crash) is written again.
+        fs::write(&b, b"fir").unwrap();
+        write_files(&[dir.path()], &files[1..2], &[]).unwrap();
+        assert_eq!(fs::read(&b).unwrap(), b"first");
+        // Replaced files overwrite.
+        write_files(&[dir.path()], &[], &[(a.clone(), b"other".as_slice())]).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"other");
+        let names: Vec<_> = fs::read_dir(dir.path().join("y/z"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(leftovers, vec![std::ffi::OsString::from("b")]);
-        write_new_files(dir.path(), &[]).unwrap();
+        assert_eq!(names, vec![std::ffi::OsString::from("b")]);
+        write_files(&[dir.path()], &[], &[]).unwrap();
     }
 }

@@ -32,7 +32,9 @@ use rayon::prelude::*;
 use crate::blob::{BlobError, BlobStore, FsBlobStore};
 use crate::index::{AnyIndex, Index, IndexError, IndexRow, Query};
 use crate::keys::LogKey;
-use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, TileDir, TileError, TileSource, tile_width};
+use crate::tiles::{
+    TILE_HEIGHT, TILE_WIDTH, TileDir, TileError, TileSource, entries_file, tile_file, tile_width,
+};
 use crate::timefmt;
 
 /// Why a store operation failed.
@@ -647,19 +649,15 @@ impl Writer<'_> {
             for ((_, bytes), until) in contents.iter().zip(&retain_until) {
                 blobs.put_retained(bytes, *until)?;
             }
-        } else if !contents.is_empty() {
-            let files: Vec<(PathBuf, &[u8])> = contents
+        }
+        // In the store directory, the blobs are written with the tiles (step 3).
+        let blob_files: Vec<(PathBuf, &[u8])> = match &store.blobs {
+            Blobs::Dir(_) => contents
                 .iter()
                 .map(|(path, bytes)| (path.clone(), bytes.as_slice()))
-                .collect();
-            crate::fsutil::write_new_files(&store.root, &files).map_err(|source| {
-                StoreError::Io {
-                    action: "write the content blobs of",
-                    path: store.root.join("blobs"),
-                    source,
-                }
-            })?;
-        }
+                .collect(),
+            Blobs::S3(_) => Vec::new(),
+        };
 
         // 2. Sign and encode every entry (in parallel) before anything of the log changes.
         let first = self.state.size;
@@ -688,20 +686,17 @@ impl Writer<'_> {
             })
             .collect::<Result<_, StoreError>>()?;
 
-        // 3. Entry bundles and hash tiles.
+        // 3. Entry bundles and hash tiles (and the content blobs), written as one batch.
         self.poisoned = true;
         let count = encoded.len();
         let mut rows = Vec::with_capacity(count);
-        let mut touched = std::collections::BTreeSet::new();
+        let mut files = Vec::new();
         for (i, (bytes, leaf, row)) in encoded.into_iter().enumerate() {
             let seq = first + i as u64;
             rows.push(row);
             self.state.partial_entries.push(bytes);
             if self.state.partial_entries.len() as u64 == TILE_WIDTH {
-                let path = store
-                    .tiles
-                    .write_entries(seq / TILE_WIDTH, &self.state.partial_entries)?;
-                touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
+                files.push(entries_file(seq / TILE_WIDTH, &self.state.partial_entries));
                 self.state.partial_entries.clear();
             }
             let mut completed = Vec::new();
@@ -720,38 +715,27 @@ impl Writer<'_> {
                 }
                 self.state.partial[l].push(hash);
                 if self.state.partial[l].len() as u64 == TILE_WIDTH {
-                    let path = store.tiles.write_tile(
+                    files.push(tile_file(
                         tile_level,
                         index / TILE_WIDTH,
                         &self.state.partial[l],
-                    )?;
-                    touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
+                    ));
                     self.state.partial[l].clear();
                 }
             }
         }
         let size = first + count as u64;
         if !self.state.partial_entries.is_empty() {
-            let path = store
-                .tiles
-                .write_entries(size / TILE_WIDTH, &self.state.partial_entries)?;
-            touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
+            files.push(entries_file(size / TILE_WIDTH, &self.state.partial_entries));
         }
         for (l, hashes) in self.state.partial.iter().enumerate() {
             if !hashes.is_empty() {
                 let level = l as u8;
                 let n = (size >> (u32::from(level) * u32::from(TILE_HEIGHT))) / TILE_WIDTH;
-                let path = store.tiles.write_tile(level, n, hashes)?;
-                touched.insert(path.and_then(|p| p.parent().map(Path::to_owned)));
+                files.push(tile_file(level, n, hashes));
             }
         }
-        for dir in touched.into_iter().flatten() {
-            crate::fsutil::sync_dir(&dir).map_err(|source| StoreError::Io {
-                action: "sync",
-                path: dir,
-                source,
-            })?;
-        }
+        store.tiles.write_batch(&files, &blob_files)?;
 
         // 4. Index.
         store.rt.block_on(store.index.insert(&rows))?;

@@ -381,6 +381,34 @@ impl TileDir {
         Ok(Some(path))
     }
 
+    /// Writes files of the log (`(path, bytes)`, replacing what is there) and new
+    /// content-addressed files elsewhere (`new`, left alone where they exist), durably, as one
+    /// batch: in a directory with two filesystem syncs in all (see [`fsutil::write_files`]),
+    /// in a bucket one locked PUT each (`new` must then be empty: blobs go to the blob store).
+    pub fn write_batch(
+        &self,
+        log: &[(String, Vec<u8>)],
+        new: &[(PathBuf, &[u8])],
+    ) -> Result<(), TileError> {
+        if let Medium::S3 { .. } = self.medium {
+            for (rel, bytes) in log {
+                self.write(rel, bytes, true)?;
+            }
+            return Ok(());
+        }
+        let replaced: Vec<(PathBuf, &[u8])> = log
+            .iter()
+            .map(|(rel, bytes)| (self.root.join(rel), bytes.as_slice()))
+            .collect();
+        let mut roots: Vec<&Path> = vec![&self.root];
+        roots.extend(new.iter().filter_map(|(p, _)| p.parent()).take(1));
+        fsutil::write_files(&roots, new, &replaced).map_err(|source| TileError::Io {
+            action: "write",
+            path: self.root.clone(),
+            source,
+        })
+    }
+
     /// Writes the log's verifier key beside it (`vkey`, informational).
     pub fn write_vkey(&self, text: &str) -> Result<(), TileError> {
         self.write("vkey", text.as_bytes(), false).map(|_| ())
@@ -539,6 +567,22 @@ impl NodeSource for TileSource<'_> {
         }
         Ok(merkle::root(&tile[start..end]))
     }
+}
+
+/// The path and bytes of hash tile `n` at `level` (its width is the number of hashes).
+pub fn tile_file(level: u8, n: u64, hashes: &[Hash]) -> (String, Vec<u8>) {
+    (
+        tile_path(level, n, hashes.len() as u64),
+        hashes.iter().flatten().copied().collect(),
+    )
+}
+
+/// The path and bytes of entry bundle `n` (its width is the number of entries).
+pub fn entries_file(n: u64, entries: &[Vec<u8>]) -> (String, Vec<u8>) {
+    (
+        entries_path(n, entries.len() as u64),
+        encode_bundle(entries),
+    )
 }
 
 #[cfg(test)]
