@@ -1,6 +1,8 @@
-//! Two `evident serve` replicas on one store append concurrently and keep one consistent log:
+//! Two `evident serve` replicas append concurrently and keep one consistent log: on one store
 //! with the index in PostgreSQL (`EVIDENT_TEST_DATABASE_URL`, a fresh schema dropped
-//! afterwards) and with the embedded SQLite index. Every delivery is sent to both replicas at
+//! afterwards) or in the embedded SQLite file; and on two store directories (two hosts) that
+//! share only PostgreSQL and an S3 bucket holding the log and the blobs
+//! (`EVIDENT_TEST_S3_ENDPOINT`, a fresh bucket with Object Lock). Every delivery is sent to both replicas at
 //! the same moment: exactly one stores it, the other answers that it is a duplicate of the
 //! same entry. Afterwards `evident ledger verify` passes and each delivery is in the log once.
 
@@ -11,9 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use common::postgres_url;
 use common::server::{Env, Server, agent, entries_in_log, github_signature};
+use common::{postgres_url, s3_endpoint};
 use evident_store::index_pg::PgIndex;
+use evident_store::s3::{S3Bucket, S3Config};
 use serde_json::Value;
 
 const SECRET: &str = "replica-webhook-secret";
@@ -153,23 +156,9 @@ fn two_replicas_on_postgresql_keep_one_log() {
     let Some(url) = postgres_url("two server replicas") else {
         return;
     };
-    let schema = format!(
-        "evident_test_replicas_{:016x}",
-        RandomState::new().build_hasher().finish()
-    );
-    let database_url = format!(
-        "{url}{}schema={schema}",
-        if url.contains('?') { '&' } else { '?' }
-    );
+    let (database_url, schema) = fresh_schema(&url, "replicas");
     let outcome = catch_unwind(AssertUnwindSafe(|| scenario(Some(&database_url))));
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let index = PgIndex::connect(&url, Some(&schema)).await.unwrap();
-            index.drop_schema().await.unwrap();
-        });
+    drop_schema(&url, &schema);
     if let Err(panic) = outcome {
         resume_unwind(panic);
     }
@@ -178,4 +167,126 @@ fn two_replicas_on_postgresql_keep_one_log() {
 #[test]
 fn two_replicas_on_the_embedded_store_keep_one_log() {
     scenario(None);
+}
+
+/// A schema no other run uses, in the URL of the test database, and the schema's name.
+fn fresh_schema(url: &str, label: &str) -> (String, String) {
+    let schema = format!(
+        "evident_test_{label}_{:016x}",
+        RandomState::new().build_hasher().finish()
+    );
+    let database_url = format!(
+        "{url}{}schema={schema}",
+        if url.contains('?') { '&' } else { '?' }
+    );
+    (database_url, schema)
+}
+
+fn drop_schema(url: &str, schema: &str) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let index = PgIndex::connect(url, Some(schema)).await.unwrap();
+            index.drop_schema().await.unwrap();
+        });
+}
+
+#[test]
+fn two_replicas_on_separate_hosts_share_postgresql_and_a_bucket() {
+    let Some(url) = postgres_url("two server replicas with the log in S3") else {
+        return;
+    };
+    let Some(endpoint) = s3_endpoint("two server replicas with the log in S3") else {
+        return;
+    };
+    let config = S3Config::new("us-east-1", "evident-test", "evident-test-secret")
+        .unwrap()
+        .with_endpoint(endpoint.parse().unwrap())
+        .unwrap();
+    let bucket_name = format!(
+        "evident-replicas-{:012x}",
+        RandomState::new().build_hasher().finish() >> 16
+    );
+    S3Bucket::new(&config, &bucket_name)
+        .unwrap()
+        .create_bucket_with_object_lock()
+        .unwrap();
+    let (database_url, schema) = fresh_schema(&url, "replicas_s3");
+    let blob_url = format!("s3://{bucket_name}/replicas");
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        separate_hosts(&database_url, &endpoint, &blob_url);
+    }));
+    drop_schema(&url, &schema);
+    if let Err(panic) = outcome {
+        resume_unwind(panic);
+    }
+}
+
+fn separate_hosts(database_url: &str, endpoint: &str, blob_url: &str) {
+    // Two store directories ("hosts") with the same signing key and nothing else in common.
+    let host_a = Env::new("evident.test/replicas");
+    let host_b = Env::new("evident.test/replicas");
+    let key = |env: &Env| env.store.join("keys").join("signing.key");
+    std::fs::copy(key(&host_a), key(&host_b)).unwrap();
+    let vars = [
+        ("EVIDENT_GITHUB_WEBHOOK_SECRET", SECRET),
+        ("EVIDENT_S3_ENDPOINT", endpoint),
+        ("AWS_ACCESS_KEY_ID", "evident-test"),
+        ("AWS_SECRET_ACCESS_KEY", "evident-test-secret"),
+    ];
+    let args = ["--database-url", database_url, "--blob-url", blob_url];
+    let a = host_a.serve_with(&args, &vars);
+    let b = host_b.serve_with(&args, &vars);
+    let stored = load(&a, &b);
+    a.terminate();
+    b.terminate();
+    let entries: BTreeSet<u64> = stored.values().copied().collect();
+    assert_eq!(
+        entries.len(),
+        CLIENTS * PER_CLIENT,
+        "no two deliveries share an entry"
+    );
+
+    let run = |args: &[&str]| {
+        let out = host_b
+            .cmd()
+            .envs(vars.iter().copied())
+            .args(["--database-url", database_url, "--blob-url", blob_url])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "evident {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["ledger", "verify"]);
+    let listed: BTreeSet<u64> = serde_json::from_str::<Vec<Value>>(&run(&[
+        "evidence", "list", "--kind", "event", "-f", "json",
+    ]))
+    .unwrap()
+    .iter()
+    .map(|e| e["entry"].as_u64().unwrap())
+    .collect();
+    assert_eq!(
+        listed, entries,
+        "the index lists exactly the stored deliveries"
+    );
+    // Each delivery is the entry it was acknowledged as.
+    for (delivery, seq) in &stored {
+        let shown: Value =
+            serde_json::from_str(&run(&["evidence", "show", &seq.to_string(), "-f", "json"]))
+                .unwrap();
+        assert_eq!(shown["record"]["labels"]["delivery"], delivery.as_str());
+    }
+    // Neither host keeps the log: it is in the bucket.
+    for host in [&host_a, &host_b] {
+        assert!(!host.store.join("log").join("checkpoint").exists());
+        assert!(!host.store.join("blobs").exists());
+    }
 }
