@@ -15,6 +15,7 @@
 #   EVIDENT_BENCH_WARMUP       deliveries before measuring               (default 2000)
 #   EVIDENT_BENCH_KEEP         1 keeps the store                         (default 0)
 #   EVIDENT_BENCH_SAME_BODY    1 sends one body every time (one shared content blob)
+#   EVIDENT_BENCH_DATABASE_URL postgres://… puts the index in PostgreSQL (a fresh schema, dropped at the end)
 #   BENCH_DIR   the store is made in a temporary directory under BENCH_DIR/serve, and the
 #               figures are written to BENCH_DIR/serve-results.txt     (default: bench/out)
 #               (use a real disk, not tmpfs, or the fsyncs cost nothing)

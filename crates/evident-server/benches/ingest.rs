@@ -23,6 +23,7 @@
 //! | --- | --- | --- |
 //! | `EVIDENT_BENCH_DELIVERIES` | 50000 | measured deliveries (also the first plain argument) |
 //! | `EVIDENT_BENCH_CONNECTIONS` | 32 | concurrent keep-alive connections (client threads) |
+//! | `EVIDENT_BENCH_DATABASE_URL` | none | the index in this PostgreSQL database (a fresh schema, dropped at the end) |
 //! | `EVIDENT_BENCH_WARMUP` | 2000 | deliveries sent before measuring (stored too) |
 //! | `BENCH_DIR` | the system temp dir | the store is made in a temporary directory under `BENCH_DIR/serve` (use a real disk, not tmpfs) |
 //! | `EVIDENT_BENCH_KEEP` | 0 | 1 keeps the store (its path is printed) |
@@ -57,6 +58,8 @@ struct Config {
     dir: PathBuf,
     keep: bool,
     same_body: bool,
+    /// `postgres://…` for the index, without a schema (a fresh one is used).
+    database_url: Option<String>,
 }
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -91,6 +94,9 @@ impl Config {
                 .join("serve"),
             keep: env_u64("EVIDENT_BENCH_KEEP").unwrap_or(0) == 1,
             same_body: env_u64("EVIDENT_BENCH_SAME_BODY").unwrap_or(0) == 1,
+            database_url: std::env::var("EVIDENT_BENCH_DATABASE_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty()),
         };
         assert!(config.deliveries >= 1, "at least one delivery");
         assert!(config.connections >= 1, "at least one connection");
@@ -387,6 +393,13 @@ fn main() {
         .expect("a temporary directory");
     let store_dir = tmp.path().join("store");
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let schema = format!("evident_bench_{}", SystemClock.now().as_second());
+    let database_url = config.database_url.as_ref().map(|url| {
+        format!(
+            "{url}{}schema={schema}",
+            if url.contains('?') { '&' } else { '?' }
+        )
+    });
 
     println!(
         "evident serve ingest benchmark ({})",
@@ -398,8 +411,13 @@ fn main() {
     );
     println!(
         "server: in-process Server::start + run, tokio multi-thread runtime ({cores} workers), \
-         embedded store at {} (the real writer, fsync)",
-        store_dir.display()
+         store at {} (the real writer, fsync), index in {}",
+        store_dir.display(),
+        if database_url.is_some() {
+            format!("PostgreSQL (schema {schema}, dropped at the end)")
+        } else {
+            "SQLite".to_owned()
+        }
     );
     println!(
         "load: {} keep-alive HTTP/1.1 connections; {} ({} bytes), {}, HMAC-SHA256 signed; \
@@ -418,7 +436,7 @@ fn main() {
     let key = LogKey::generate("evident.bench/serve").expect("a key");
     let server = Server::start(ServerConfig {
         store: store_dir.clone(),
-        database_url: None,
+        database_url: database_url.clone(),
         blob_url: None,
         key,
         secrets: Secrets {
@@ -548,7 +566,8 @@ fn main() {
     // Stop the server (it drains the writer), then count what the store holds.
     let _ = stop_tx.send(());
     server_thread.join().expect("the server thread");
-    let store = Store::open(&store_dir).expect("open the store");
+    let store =
+        Store::open_with_database(&store_dir, database_url.as_deref()).expect("open the store");
     let size = store
         .checkpoint_unverified()
         .expect("read the checkpoint")
@@ -576,6 +595,18 @@ fn main() {
         verdict(ms(p99) < TARGET_P99_MS)
     );
     println!("load average {} at the end", loadavg());
+    if let (Some(url), false) = (&config.database_url, config.keep) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                let index = evident_store::index_pg::PgIndex::connect(url, Some(&schema))
+                    .await
+                    .expect("connect to drop the schema");
+                index.drop_schema().await.expect("drop the schema");
+            });
+    }
     if config.keep {
         println!("kept the store: {}", tmp.keep().display());
     }
