@@ -83,6 +83,16 @@ fn clip(text: &str) -> String {
 pub struct Reader {
     store: Mutex<Option<Store>>,
     controls: Mutex<ControlsCache>,
+    gates: Mutex<GateCache>,
+}
+
+/// Gate decisions counted so far, for `/metrics`.
+#[derive(Default)]
+struct GateCache {
+    /// The log size the counts cover.
+    size: u64,
+    /// By (environment, decision).
+    counts: BTreeMap<(String, String), u64>,
 }
 
 #[derive(Default)]
@@ -99,6 +109,7 @@ impl Reader {
         Self {
             store: Mutex::new(Some(store)),
             controls: Mutex::new(ControlsCache::default()),
+            gates: Mutex::new(GateCache::default()),
         }
     }
 }
@@ -1174,11 +1185,53 @@ pub async fn openapi() -> Response {
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let inner = &state.inner;
     let appended = inner.writer.appended();
+    // The log's size and its gate decisions, read from the store (other writers append too);
+    // a store that cannot be read leaves them out rather than failing the scrape.
+    let (log_size, gate_decisions) = read(&state, |store, reader| {
+        let size = log_size(store)?;
+        let mut cache = reader
+            .gates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if size < cache.size {
+            *cache = GateCache::default();
+        }
+        if size > cache.size {
+            let rows = store
+                .query(&Query {
+                    kind: Some(EvidenceKind::GateDecision.as_str().to_owned()),
+                    from_seq: Some(cache.size),
+                    below: Some(size),
+                    ..Query::default()
+                })
+                .map_err(|e| store_error(&e))?;
+            for row in rows {
+                let (_, entry) = store.entry(row.seq, size).map_err(|e| store_error(&e))?;
+                let label = |name: &str| {
+                    entry
+                        .record
+                        .labels
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| "unknown".to_owned())
+                };
+                *cache
+                    .counts
+                    .entry((label("environment"), label("decision")))
+                    .or_insert(0) += 1;
+            }
+            cache.size = size;
+        }
+        Ok((size, cache.counts.clone()))
+    })
+    .await
+    .unwrap_or_else(|_| (inner.start_size + appended, BTreeMap::new()));
     let text = inner.metrics.render(&Gauges {
         queue_depth: inner.writer.queue_depth(),
         appended,
-        log_size: inner.start_size + appended,
+        log_size,
         writer_up: inner.writer.is_alive(),
+        gate_decisions,
     });
     text_response(crate::metrics::CONTENT_TYPE, text)
 }

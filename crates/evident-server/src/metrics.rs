@@ -131,6 +131,15 @@ pub struct Gauges {
     pub log_size: u64,
     /// Whether the writer can append.
     pub writer_up: bool,
+    /// Gate decisions in the log, by (environment, decision).
+    pub gate_decisions: BTreeMap<(String, String), u64>,
+}
+
+/// A label value in the exposition format: backslash, double quote and newline escaped.
+fn label_value(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -163,6 +172,20 @@ impl Metrics {
     /// The exposition text.
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::with_capacity(4096);
+        header(
+            &mut out,
+            "evident_gate_decisions",
+            "gauge",
+            "Gate decisions recorded in the ledger, by environment and decision (pass, block).",
+        );
+        for ((environment, decision), n) in &gauges.gate_decisions {
+            let _ = writeln!(
+                out,
+                "evident_gate_decisions{{environment=\"{}\",decision=\"{}\"}} {n}",
+                label_value(environment),
+                label_value(decision)
+            );
+        }
         header(
             &mut out,
             "evident_webhook_deliveries_total",
@@ -298,6 +321,10 @@ mod tests {
         let text = m.render(&Gauges {
             queue_depth: 2,
             appended: 5,
+            gate_decisions: BTreeMap::from([
+                (("prod".to_owned(), "pass".to_owned()), 2),
+                (("a\"b\\c\nd".to_owned(), "block".to_owned()), 1),
+            ]),
             log_size: 9,
             writer_up: true,
         });
@@ -319,6 +346,12 @@ mod tests {
         assert!(text.contains("evident_ingest_duration_seconds_count{source=\"github\"} 1\n"));
         assert!(text.contains("evident_writer_queue_depth 2\n"));
         assert!(text.contains("evident_ledger_appended_entries_total 5\n"));
+        assert!(
+            text.contains("evident_gate_decisions{environment=\"prod\",decision=\"pass\"} 2\n")
+        );
+        assert!(text.contains(
+            "evident_gate_decisions{environment=\"a\\\"b\\\\c\\nd\",decision=\"block\"} 1\n"
+        ));
         assert!(text.contains(
             "evident_http_requests_total{route=\"/api/v1/evidence/{seq}\",method=\"GET\",status=\"200\"} 2\n"
         ));

@@ -1059,6 +1059,37 @@ fn metrics_count_deliveries_appends_and_requests() {
             "{line} is undeclared"
         );
     }
+    assert!(!text.contains("evident_gate_decisions{"), "{text}");
+
+    // Gate decisions recorded beside the running server (by another writer) are counted, and
+    // the ledger's size follows the log, not only this server's appends.
+    for decision in ["pass", "pass", "block"] {
+        env.ok(&[
+            "record",
+            "--kind",
+            "gate-decision",
+            "--subject",
+            "env:prod",
+            "--label",
+            "environment=prod",
+            "--label",
+            &format!("decision={decision}"),
+        ]);
+    }
+    let text = server.get("/metrics", None).text();
+    let gate = |decision: &str| {
+        sample(
+            &text,
+            &format!("evident_gate_decisions{{environment=\"prod\",decision=\"{decision}\"}}"),
+        )
+    };
+    assert_eq!(gate("pass"), Some(2.0), "{text}");
+    assert_eq!(gate("block"), Some(1.0), "{text}");
+    assert_eq!(sample(&text, "evident_ledger_entries"), Some(6.0));
+    assert_eq!(
+        sample(&text, "evident_ledger_appended_entries_total"),
+        Some(2.0)
+    );
     server.terminate();
 }
 
