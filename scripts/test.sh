@@ -56,3 +56,14 @@ export EVIDENT_TEST_PYTHON="$venv/bin/python"
 export EVIDENT_TEST_PRE_COMMIT="$venv/bin/pre-commit"
 
 cargo test --workspace --locked "$@"
+
+# The server suites again with every store's index in PostgreSQL and its log and blobs in an S3
+# bucket with Object Lock (see crates/evident/tests/common/server.rs): the same tests on the
+# company-wide backends. Needs both servers above; skipped (and said) if either was skipped.
+if [ "${EVIDENT_TEST_SKIP_POSTGRES:-}" = 1 ] || [ "${EVIDENT_TEST_SKIP_S3:-}" = 1 ]; then
+  echo "SKIPPED: the server suites on PostgreSQL + S3 (EVIDENT_TEST_SKIP_POSTGRES or EVIDENT_TEST_SKIP_S3 is 1)" >&2
+else
+  echo "==> the server suites on PostgreSQL + S3" >&2
+  EVIDENT_TEST_SERVE_BACKEND=postgres+s3 cargo test --locked -p evident \
+    --test serve --test serve_api --test serve_timeouts "$@"
+fi

@@ -259,6 +259,13 @@ fn deliveries_are_authenticated_stored_once_and_verifiable() {
     assert_eq!(again.json["duplicate"], true);
     server.kill();
 
+    // The log lives where the backend says: the store directory, or the bucket (and then
+    // nothing of it is in the directory).
+    assert!(env.log_resource("checkpoint").is_some());
+    assert_eq!(
+        env.store.join("log").join("checkpoint").exists(),
+        env.bucket.is_none()
+    );
     env.ok(&["ledger", "verify"]);
     let events = env.list("event");
     let got: Vec<(u64, String)> = events

@@ -13,7 +13,7 @@ use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::server::{Env, Server, agent, entries_in_log, github_signature};
+use common::server::{Env, Server, agent, github_signature};
 use evident_ledger::record::EvidenceKind;
 use serde_json::Value;
 
@@ -127,7 +127,7 @@ fn deliver(agent: &ureq::Agent, base: &str, delivery: &str) -> Result<(u16, Valu
 
 /// The `delivery` labels of the `event` entries in the log, with their entry numbers.
 fn stored_deliveries(env: &Env) -> BTreeMap<String, u64> {
-    entries_in_log(&env.store)
+    env.log_entries()
         .into_iter()
         .filter(|(_, e)| e.record.kind == EvidenceKind::Event)
         .map(|(seq, e)| (e.record.labels["delivery"].clone(), seq))

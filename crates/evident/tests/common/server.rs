@@ -13,11 +13,66 @@ use sha2::Sha256;
 use super::evident;
 
 /// A store with a signing key, a work directory and a private HOME.
+///
+/// With `EVIDENT_TEST_SERVE_BACKEND=postgres+s3` (set by `scripts/test.sh` for a second run of
+/// the server suites), every command and server of the store keeps its index in a fresh schema
+/// of `EVIDENT_TEST_DATABASE_URL` (dropped with the `Env`) and its log and blobs under a fresh
+/// prefix of a bucket with Object Lock on `EVIDENT_TEST_S3_ENDPOINT`.
 pub struct Env {
     _tmp: tempfile::TempDir,
     pub dir: PathBuf,
     pub home: PathBuf,
     pub store: PathBuf,
+    /// The environment of every command and server: the backend's settings.
+    pub vars: Vec<(String, String)>,
+    /// The log in a bucket: the bucket and the prefix of the log's objects.
+    pub bucket: Option<(evident_store::s3::S3Bucket, String)>,
+    /// The index in PostgreSQL: the database URL and the schema to drop.
+    schema: Option<(String, String)>,
+}
+
+/// The bucket every `Env` of this test process shares (each under a prefix of its own).
+fn shared_bucket(endpoint: &str) -> evident_store::s3::S3Bucket {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let config =
+        evident_store::s3::S3Config::new("us-east-1", "evident-test", "evident-test-secret")
+            .unwrap()
+            .with_endpoint(endpoint.parse().unwrap())
+            .unwrap();
+    let name = NAME.get_or_init(|| {
+        let name = format!("evident-serve-{}", random_hex());
+        evident_store::s3::S3Bucket::new(&config, &name)
+            .unwrap()
+            .create_bucket_with_object_lock()
+            .unwrap();
+        name
+    });
+    evident_store::s3::S3Bucket::new(&config, name).unwrap()
+}
+
+fn random_hex() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    format!(
+        "{:016x}",
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    )
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = self.schema.take() {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let _ = runtime.block_on(async {
+                let index = evident_store::index_pg::PgIndex::connect(&url, Some(&schema)).await?;
+                index.drop_schema().await
+            });
+        }
+    }
 }
 
 impl Env {
@@ -28,14 +83,80 @@ impl Env {
         let home = tmp.path().join("home");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::create_dir_all(&home).unwrap();
-        let env = Self {
+        let mut env = Self {
             store: tmp.path().join("store"),
             _tmp: tmp,
             dir,
             home,
+            vars: Vec::new(),
+            bucket: None,
+            schema: None,
         };
+        match std::env::var("EVIDENT_TEST_SERVE_BACKEND").as_deref() {
+            Err(_) | Ok("" | "embedded") => {}
+            Ok("postgres+s3") => {
+                let what = "the server suites on PostgreSQL + S3";
+                let url = super::postgres_url(what)
+                    .unwrap_or_else(|| panic!("{what} need EVIDENT_TEST_DATABASE_URL"));
+                let endpoint = super::s3_endpoint(what)
+                    .unwrap_or_else(|| panic!("{what} need EVIDENT_TEST_S3_ENDPOINT"));
+                let schema = format!("evident_test_serve_{}", random_hex());
+                let database_url = format!(
+                    "{url}{}schema={schema}",
+                    if url.contains('?') { '&' } else { '?' }
+                );
+                let bucket = shared_bucket(&endpoint);
+                let prefix = format!("store-{}", random_hex());
+                env.vars = vec![
+                    ("EVIDENT_DATABASE_URL".into(), database_url),
+                    (
+                        "EVIDENT_BLOB_URL".into(),
+                        format!("s3://{}/{prefix}", bucket.name()),
+                    ),
+                    ("EVIDENT_S3_ENDPOINT".into(), endpoint),
+                    ("AWS_ACCESS_KEY_ID".into(), "evident-test".into()),
+                    ("AWS_SECRET_ACCESS_KEY".into(), "evident-test-secret".into()),
+                ];
+                env.bucket = Some((bucket, format!("{prefix}/log")));
+                env.schema = Some((url, schema));
+            }
+            Ok(other) => panic!(
+                "EVIDENT_TEST_SERVE_BACKEND={other}: expected `embedded` (the default) or `postgres+s3`"
+            ),
+        }
         env.ok(&["keys", "generate", "--name", key_name]);
         env
+    }
+
+    /// Every entry of the log (what its checkpoint covers), read from the backend's bundles.
+    #[allow(dead_code)]
+    pub fn log_entries(&self) -> Vec<(u64, evident_ledger::record::LogEntry)> {
+        use evident_store::tiles::{TILE_WIDTH, entries_path, parse_bundle, tile_width};
+        let Some(checkpoint) = self.log_resource("checkpoint") else {
+            return Vec::new();
+        };
+        let text = String::from_utf8(checkpoint).unwrap();
+        let size: u64 = text.lines().nth(1).unwrap().parse().unwrap();
+        let mut out = Vec::new();
+        for n in 0..size.div_ceil(TILE_WIDTH) {
+            let rel = entries_path(n, tile_width(0, n, size));
+            let bytes = self.log_resource(&rel).unwrap();
+            for (i, entry) in parse_bundle(&rel, &bytes).unwrap().iter().enumerate() {
+                out.push((
+                    n * TILE_WIDTH + i as u64,
+                    evident_ledger::record::LogEntry::from_bytes(entry).unwrap(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// A resource of the log (`checkpoint`, `tile/…`) as the backend stores it.
+    pub fn log_resource(&self, rel: &str) -> Option<Vec<u8>> {
+        match &self.bucket {
+            Some((bucket, prefix)) => bucket.get(&format!("{prefix}/{rel}")).unwrap(),
+            None => std::fs::read(self.store.join("log").join(rel)).ok(),
+        }
     }
 
     /// `evident` in the work directory, on this store.
@@ -46,7 +167,9 @@ impl Env {
     /// `evident` in `dir`, on this store.
     pub fn cmd_in(&self, dir: &Path) -> assert_cmd::Command {
         let mut cmd = evident(&self.home);
-        cmd.current_dir(dir).env("EVIDENT_STORE", &self.store);
+        cmd.current_dir(dir)
+            .env("EVIDENT_STORE", &self.store)
+            .envs(self.vars.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -90,6 +213,7 @@ impl Env {
             .env("HOME", &self.home)
             .env("NO_COLOR", "1")
             .env("EVIDENT_STORE", &self.store)
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
             .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
