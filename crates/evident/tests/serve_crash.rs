@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::server::{Env, agent, entries_in_log, github_signature};
+use common::server::{Env, agent, github_signature};
 use common::shared_data;
 use evident_ledger::record::EvidenceKind;
 use serde_json::Value;
@@ -48,6 +48,7 @@ fn serve(env: &Env, name: &str) -> Server {
         .env("HOME", &env.home)
         .env("NO_COLOR", "1")
         .env("EVIDENT_STORE", &env.store)
+        .envs(env.vars.iter().map(|(k, v)| (k, v)))
         .env("EVIDENT_GITHUB_WEBHOOK_SECRET", SECRET)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -445,7 +446,7 @@ fn acknowledged_deliveries_survive_sigkill_exactly_once() {
     assert!(book.violations.is_empty(), "{:#?}", book.violations);
     env.ok(&["ledger", "verify"]);
 
-    let events: Vec<(u64, BTreeMap<String, String>)> = entries_in_log(&env.store)
+    let events: Vec<(u64, BTreeMap<String, String>)> = env.log_entries()
         .into_iter()
         .filter(|(_, e)| e.record.kind == EvidenceKind::Event)
         .map(|(seq, e)| (seq, e.record.labels))
@@ -716,7 +717,7 @@ fn hostile_input_is_refused_and_the_server_keeps_serving() {
     // Exactly the accepted deliveries were stored, each once; every refusal by credential is
     // security evidence with its reason; the ledger verifies.
     env.ok(&["ledger", "verify"]);
-    let entries = entries_in_log(&env.store);
+    let entries = env.log_entries();
     let events: Vec<(String, String)> = entries
         .iter()
         .filter(|(_, e)| e.record.kind == EvidenceKind::Event)
