@@ -446,7 +446,8 @@ fn acknowledged_deliveries_survive_sigkill_exactly_once() {
     assert!(book.violations.is_empty(), "{:#?}", book.violations);
     env.ok(&["ledger", "verify"]);
 
-    let events: Vec<(u64, BTreeMap<String, String>)> = env.log_entries()
+    let events: Vec<(u64, BTreeMap<String, String>)> = env
+        .log_entries()
         .into_iter()
         .filter(|(_, e)| e.record.kind == EvidenceKind::Event)
         .map(|(seq, e)| (seq, e.record.labels))
