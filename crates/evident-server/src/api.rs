@@ -871,8 +871,10 @@ pub async fn exceptions(
     authorize(&state, &headers, Permission::Read).await?;
     let p = params(query.as_deref(), &["limit", "after"], &[])?;
     let (limit, after) = page(&p)?;
+    let now = state.inner.clock.now();
     read(&state, move |store, _| {
         let size = log_size(store)?;
+        let statuses = exception_statuses(store, size, now)?;
         let rows = store
             .query(&Query {
                 kind: Some(EvidenceKind::Exception.as_str().to_owned()),
@@ -887,23 +889,75 @@ pub async fn exceptions(
             let (_, entry) = store.entry(row.seq, size).map_err(|e| store_error(&e))?;
             let statement = Statement::from_payload(&entry.envelope.payload)
                 .map_err(|e| internal(&format!("entry {}", row.seq), &e))?;
-            items.push((
-                row.seq,
-                json!({
-                    "entry": row.seq,
-                    "recorded_at": entry.record.recorded_at,
-                    "actor": entry.record.actor,
-                    "subject": entry.record.subject,
-                    "controls": entry.record.controls,
-                    "labels": entry.record.labels,
-                    "predicate": statement.predicate,
-                }),
-            ));
+            let mut item = json!({
+                "entry": row.seq,
+                "recorded_at": entry.record.recorded_at,
+                "actor": entry.record.actor,
+                "subject": entry.record.subject,
+                "controls": entry.record.controls,
+                "labels": entry.record.labels,
+                "predicate": statement.predicate,
+            });
+            if let Some(state) = statuses.get(&row.seq) {
+                item["status"] = json!(state.0);
+                item["revoked_by"] = json!(state.1);
+            }
+            items.push((row.seq, item));
         }
         Ok(page_json(&items, limit, size, |(_, v)| v.clone()))
     })
     .await
     .map(axum::Json)
+}
+
+/// The status of every exception granted in the first `size` entries, by its grant's entry:
+/// `active`, `expired` (by its own expiry) or `revoked`, and the revoking entry. The longest
+/// exception an environment allows (`exception_max_days`) is applied by the gate when it
+/// decides, not here.
+fn exception_statuses(
+    store: &Store,
+    size: u64,
+    now: jiff::Timestamp,
+) -> Result<BTreeMap<u64, (&'static str, Option<u64>)>, ApiError> {
+    use evident_gate::exception::{ExceptionAction, ExceptionRecord, resolve};
+    let rows = store
+        .query(&Query {
+            kind: Some(EvidenceKind::Exception.as_str().to_owned()),
+            below: Some(size),
+            ..Query::default()
+        })
+        .map_err(|e| store_error(&e))?;
+    let mut records = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (_, entry) = store.entry(row.seq, size).map_err(|e| store_error(&e))?;
+        let statement = Statement::from_payload(&entry.envelope.payload)
+            .map_err(|e| internal(&format!("entry {}", row.seq), &e))?;
+        // A record that is not an exception action is listed without a status.
+        let Ok(action) = serde_json::from_value::<ExceptionAction>(statement.predicate) else {
+            continue;
+        };
+        let Ok(recorded_at) = entry.record.recorded_at.parse::<jiff::Timestamp>() else {
+            continue;
+        };
+        records.push(ExceptionRecord {
+            entry: row.seq,
+            recorded_at,
+            action,
+        });
+    }
+    let (exceptions, _) = resolve(records);
+    Ok(exceptions
+        .iter()
+        .map(|e| {
+            (
+                e.id,
+                (
+                    e.status(now, None).as_str(),
+                    e.revoked.as_ref().map(|r| r.0),
+                ),
+            )
+        })
+        .collect())
 }
 
 /// `GET /api/v1/controls`

@@ -569,6 +569,8 @@ fn evidence_is_queried_by_kind_subject_control_and_time_in_pages() {
     let grant = &exceptions["entries"][0];
     assert_eq!(grant["actor"], "ada");
     assert!(grant["predicate"].to_string().contains("aws-access-key-id"));
+    assert_eq!(grant["status"], "active");
+    assert_eq!(grant["revoked_by"], Value::Null);
     let controls = get("/api/v1/controls");
     let find = |doc: &Value, c: &str| -> Value {
         doc["controls"]
@@ -600,6 +602,24 @@ fn evidence_is_queried_by_kind_subject_control_and_time_in_pages() {
         find(&after_push, "soc2:CC8.1")["entries"].as_u64(),
         cc81["entries"].as_u64().map(|n| n + 1)
     );
+
+    // Revoked beside the running server: the grant says so, and the revocation is listed.
+    env.ok(&[
+        "exception",
+        "revoke",
+        "9",
+        "--reason",
+        "the test key was rotated",
+        "--actor",
+        "bob",
+    ]);
+    let exceptions = get("/api/v1/exceptions");
+    let listed = entries(&exceptions);
+    assert_eq!(listed.len(), 2, "{exceptions}");
+    assert_eq!(exceptions["entries"][0]["status"], "revoked");
+    assert_eq!(exceptions["entries"][0]["revoked_by"], listed[1]);
+    assert_eq!(exceptions["entries"][1]["actor"], "bob");
+    assert_eq!(exceptions["entries"][1]["status"], Value::Null);
     server.terminate();
 }
 
