@@ -42,7 +42,13 @@ pub struct Cli {
     /// S3 bucket with Object Lock (endpoint and credentials from EVIDENT_S3_ENDPOINT,
     /// EVIDENT_S3_REGION or AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). Default: the
     /// store directory.
-    #[arg(long, global = true, value_name = "URL", env = "EVIDENT_BLOB_URL")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "EVIDENT_BLOB_URL",
+        hide_env_values = true
+    )]
     pub blob_url: Option<String>,
 
     #[command(subcommand)]

@@ -165,6 +165,20 @@ fn the_log_and_the_blobs_live_in_a_locked_bucket() {
     ]);
     env.ok(&["verify-package", package.to_str().unwrap()]);
 
+    // Another host, with no store of its own: the checkpoint and the verifier key come from
+    // the bucket.
+    let elsewhere = S3Env {
+        dir: env.dir.clone(),
+        home: env.home.clone(),
+        store: env.dir.join("other-host-store"),
+        endpoint: env.endpoint.clone(),
+        blob_url: env.blob_url.clone(),
+        _tmp: tempfile::tempdir().unwrap(),
+    };
+    let checkpoint_text = elsewhere.ok(&["ledger", "checkpoint"]);
+    assert!(checkpoint_text.contains("\n3\n"), "{checkpoint_text}");
+    assert!(!elsewhere.store.join("log").join("checkpoint").exists());
+
     // Someone with write access overwrites the bundle: the new version is what a reader gets,
     // and verification names it (the locked original stays in the bucket).
     let mut tampered = bucket.get(&bundle_key).unwrap().unwrap();

@@ -75,7 +75,9 @@ pub fn open_store(explicit: Option<&Path>) -> Result<Store, Failure> {
 /// Opens a store that must already hold a log (for read-only commands).
 pub fn open_existing_store(explicit: Option<&Path>) -> Result<Store, Failure> {
     let dir = store_dir(explicit);
-    if !dir.join("log").is_dir() {
+    // With the log in a bucket, the directory only holds the lock (and maybe the index): a
+    // host that never wrote reads the bucket's log all the same.
+    if blob_url().is_none() && !dir.join("log").is_dir() {
         return Err(anyhow!(
             "no evidence store at {}: record evidence first (`evident record …` or `evident scan … --record`), or point --store / EVIDENT_STORE at one",
             dir.display()
@@ -167,11 +169,28 @@ pub fn trusted_verifier(
     if let Ok(key) = signing_key(store, &KeyArgs { key: None }) {
         return Ok((key.verifier(), Trust::SigningKey));
     }
-    let path = store.join("log").join("vkey");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "no verifier key: pass --vkey or pin `[ledger] verifier_key` in evident.toml ({} is missing)",
-            path.display()
+    let (text, place) = if let Some(url) = blob_url() {
+        // The log (and the key written beside it) is in a bucket.
+        let opened = Store::open_with(store, &store_options())
+            .with_context(|| format!("cannot open the evidence store {}", store.display()))?;
+        let bytes = opened
+            .tiles()
+            .read_resource("vkey")
+            .map_err(|e| anyhow!("{url}: {e}"))?;
+        (
+            bytes.and_then(|b| String::from_utf8(b).ok()),
+            format!("{}/vkey", opened.tiles().location()),
+        )
+    } else {
+        let path = store.join("log").join("vkey");
+        (
+            std::fs::read_to_string(&path).ok(),
+            path.display().to_string(),
+        )
+    };
+    let text = text.ok_or_else(|| {
+        anyhow!(
+            "no verifier key: pass --vkey or pin `[ledger] verifier_key` in evident.toml ({place} is missing)"
         )
     })?;
     Ok((parse_vkey(text.trim())?, Trust::Store))
