@@ -34,9 +34,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// makes the whole batch durable (one journal commit, however many files); elsewhere each file
 /// and each directory is synced.
 ///
-/// `new` files are content-addressed: a destination that exists with the same bytes is left as
-/// it is (one left incomplete by a crash is written again), and one named twice is written once
-/// (with its first bytes). `replaced` files overwrite what is there.
+/// A destination that already holds the same bytes is left as it is; one that holds other
+/// bytes (left incomplete by a crash, or a leftover beyond the checkpoint) is overwritten. A
+/// destination named twice is written once, with its first bytes. `new` files are
+/// content-addressed (blobs), `replaced` files are the log's (their bytes are fixed by the tree
+/// wherever the checkpoint covers them).
 pub fn write_files(
     roots: &[&Path],
     new: &[(std::path::PathBuf, &[u8])],
@@ -44,15 +46,15 @@ pub fn write_files(
 ) -> io::Result<()> {
     let mut written: Vec<&Path> = Vec::with_capacity(new.len() + replaced.len());
     let mut seen = std::collections::HashSet::with_capacity(new.len() + replaced.len());
-    let wanted = new
-        .iter()
-        .map(|f| (f, false))
-        .chain(replaced.iter().map(|f| (f, true)));
-    for ((path, bytes), replace) in wanted {
+    for (path, bytes) in new.iter().chain(replaced) {
         if !seen.insert(path) {
             continue;
         }
-        if !replace && fs::read(path).is_ok_and(|there| there == *bytes) {
+        // Already there with these bytes: not written again. This matters beyond saving the
+        // write: a path the log's checkpoint already covers (a partial tile of a higher level
+        // that did not grow, say) always has the same bytes, and rewriting it in place would
+        // truncate it for a moment that a crash could make permanent.
+        if fs::read(path).is_ok_and(|there| there == *bytes) {
             continue;
         }
         let dir = path.parent().unwrap_or(Path::new("."));

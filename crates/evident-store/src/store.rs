@@ -691,6 +691,10 @@ impl Writer<'_> {
         let count = encoded.len();
         let mut rows = Vec::with_capacity(count);
         let mut files = Vec::new();
+        // The levels whose partial tile at the right edge changes in this batch: only those
+        // are written. The others' partial tile is the one the checkpoint already covers, never
+        // to be rewritten (in a bucket, each rewrite would be one more locked version).
+        let mut grown = vec![false; self.state.partial.len()];
         for (i, (bytes, leaf, row)) in encoded.into_iter().enumerate() {
             let seq = first + i as u64;
             rows.push(row);
@@ -713,6 +717,10 @@ impl Writer<'_> {
                 if self.state.partial.len() <= l {
                     self.state.partial.resize(l + 1, Vec::new());
                 }
+                if grown.len() <= l {
+                    grown.resize(l + 1, false);
+                }
+                grown[l] = true;
                 self.state.partial[l].push(hash);
                 if self.state.partial[l].len() as u64 == TILE_WIDTH {
                     files.push(tile_file(
@@ -729,7 +737,7 @@ impl Writer<'_> {
             files.push(entries_file(size / TILE_WIDTH, &self.state.partial_entries));
         }
         for (l, hashes) in self.state.partial.iter().enumerate() {
-            if !hashes.is_empty() {
+            if !hashes.is_empty() && grown.get(l).copied().unwrap_or(false) {
                 let level = l as u8;
                 let n = (size >> (u32::from(level) * u32::from(TILE_HEIGHT))) / TILE_WIDTH;
                 files.push(tile_file(level, n, hashes));

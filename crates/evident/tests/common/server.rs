@@ -232,10 +232,7 @@ impl Env {
         Server {
             child,
             base,
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .new_agent(),
+            agent: test_agent(None),
         }
     }
 }
@@ -391,9 +388,19 @@ pub fn entries_in_log(store: &Path) -> Vec<(u64, evident_ledger::record::LogEntr
 /// An HTTP agent that returns every status as a reply and gives up after 30 s.
 #[allow(dead_code)]
 pub fn agent() -> ureq::Agent {
+    test_agent(Some(std::time::Duration::from_secs(30)))
+}
+
+/// An agent that returns every status as a reply and opens a connection per request: a pooled
+/// connection the server has closed meanwhile (HTTP lets it close an idle one at any time; it
+/// also closes one whose request body a handler did not read) fails a request that was never
+/// sent, which ureq does not retry for a POST. The tests are about answers, not connection reuse.
+fn test_agent(timeout: Option<std::time::Duration>) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .timeout_global(timeout)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .build()
         .new_agent()
 }
