@@ -140,6 +140,24 @@ const SCHEMA: &[&str] = &[
 impl SqliteIndex {
     /// Opens (creating if needed) the index at `path`.
     pub async fn open(path: &Path) -> Result<Self, IndexError> {
+        // Several processes may open a new index at once (server replicas starting together):
+        // switching it to WAL and creating the tables can then find the file locked, which
+        // SQLite reports at once rather than waiting. Such a start is tried again for a while.
+        let mut attempt = 0u32;
+        loop {
+            match Self::open_once(path).await {
+                Err(IndexError::Db(sqlx::Error::Database(e)))
+                    if attempt < 100 && e.message().contains("locked") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn open_once(path: &Path) -> Result<Self, IndexError> {
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
@@ -151,7 +169,10 @@ impl SqliteIndex {
             .connect_with(options)
             .await?;
         for stmt in SCHEMA {
-            sqlx::query(*stmt).execute(&pool).await?;
+            if let Err(e) = sqlx::query(*stmt).execute(&pool).await {
+                pool.close().await;
+                return Err(e.into());
+            }
         }
         Ok(Self { pool })
     }
