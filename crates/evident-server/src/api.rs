@@ -82,25 +82,49 @@ fn clip(text: &str) -> String {
 /// The server's read-only handle on the store, with what reads cache.
 pub struct Reader {
     store: Mutex<Option<Store>>,
-    controls: Mutex<ControlsCache>,
-    gates: Mutex<GateCache>,
+    /// Per control: entries, latest record time (Unix seconds).
+    controls: Mutex<Tally<BTreeMap<String, (u64, i64)>>>,
+    /// Gate decisions by (environment, decision), for `/metrics`.
+    gates: Mutex<Tally<BTreeMap<(String, String), u64>>>,
 }
 
-/// Gate decisions counted so far, for `/metrics`.
+/// An aggregate over the log, kept up to date from what was appended since the last look.
 #[derive(Default)]
-struct GateCache {
-    /// The log size the counts cover.
-    size: u64,
-    /// By (environment, decision).
-    counts: BTreeMap<(String, String), u64>,
-}
-
-#[derive(Default)]
-struct ControlsCache {
+struct Tally<T> {
     /// The log size the aggregate covers.
     size: u64,
-    /// Per control: entries, latest record time (Unix seconds).
-    map: BTreeMap<String, (u64, i64)>,
+    value: T,
+}
+
+impl<T: Default> Tally<T> {
+    /// Brings the aggregate up to a log of `size` entries: folds in the index rows (of `kind`,
+    /// or all) appended since it last looked, or starts over for a shorter log.
+    fn catch_up(
+        &mut self,
+        store: &Store,
+        size: u64,
+        kind: Option<EvidenceKind>,
+        mut add: impl FnMut(&mut T, &IndexRow) -> Result<(), ApiError>,
+    ) -> Result<&T, ApiError> {
+        if size < self.size {
+            *self = Self::default();
+        }
+        if size > self.size {
+            let rows = store
+                .query(&Query {
+                    kind: kind.map(|k| k.as_str().to_owned()),
+                    from_seq: Some(self.size),
+                    below: Some(size),
+                    ..Query::default()
+                })
+                .map_err(|e| store_error(&e))?;
+            for row in &rows {
+                add(&mut self.value, row)?;
+            }
+            self.size = size;
+        }
+        Ok(&self.value)
+    }
 }
 
 impl Reader {
@@ -108,8 +132,8 @@ impl Reader {
     pub fn new(store: Store) -> Self {
         Self {
             store: Mutex::new(Some(store)),
-            controls: Mutex::new(ControlsCache::default()),
-            gates: Mutex::new(GateCache::default()),
+            controls: Mutex::new(Tally::default()),
+            gates: Mutex::new(Tally::default()),
         }
     }
 }
@@ -972,29 +996,15 @@ pub async fn controls(
             .controls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if size < cache.size {
-            *cache = ControlsCache::default();
-        }
-        if size > cache.size {
-            // Only the entries appended since the last look.
-            let rows = store
-                .query(&Query {
-                    from_seq: Some(cache.size),
-                    below: Some(size),
-                    ..Query::default()
-                })
-                .map_err(|e| store_error(&e))?;
-            for row in rows {
-                for c in &row.controls {
-                    let slot = cache.map.entry(c.clone()).or_insert((0, i64::MIN));
-                    slot.0 += 1;
-                    slot.1 = slot.1.max(row.recorded_at);
-                }
+        let map = cache.catch_up(store, size, None, |map, row| {
+            for c in &row.controls {
+                let slot = map.entry(c.clone()).or_insert((0, i64::MIN));
+                slot.0 += 1;
+                slot.1 = slot.1.max(row.recorded_at);
             }
-            cache.size = size;
-        }
-        let controls: Vec<Value> = cache
-            .map
+            Ok(())
+        })?;
+        let controls: Vec<Value> = map
             .iter()
             .map(|(reference, (count, latest))| {
                 let title = evident_controls::resolve(reference)
@@ -1247,19 +1257,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             .gates
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if size < cache.size {
-            *cache = GateCache::default();
-        }
-        if size > cache.size {
-            let rows = store
-                .query(&Query {
-                    kind: Some(EvidenceKind::GateDecision.as_str().to_owned()),
-                    from_seq: Some(cache.size),
-                    below: Some(size),
-                    ..Query::default()
-                })
-                .map_err(|e| store_error(&e))?;
-            for row in rows {
+        let counts = cache.catch_up(
+            store,
+            size,
+            Some(EvidenceKind::GateDecision),
+            |counts, row| {
                 let (_, entry) = store.entry(row.seq, size).map_err(|e| store_error(&e))?;
                 let label = |name: &str| {
                     entry
@@ -1269,14 +1271,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                         .cloned()
                         .unwrap_or_else(|| "unknown".to_owned())
                 };
-                *cache
-                    .counts
+                *counts
                     .entry((label("environment"), label("decision")))
                     .or_insert(0) += 1;
-            }
-            cache.size = size;
-        }
-        Ok((size, cache.counts.clone()))
+                Ok(())
+            },
+        )?;
+        Ok((size, counts.clone()))
     })
     .await
     .unwrap_or_else(|_| (inner.start_size + appended, BTreeMap::new()));
