@@ -65,5 +65,5 @@ if [ "${EVIDENT_TEST_SKIP_POSTGRES:-}" = 1 ] || [ "${EVIDENT_TEST_SKIP_S3:-}" = 
 else
   echo "==> the server suites on PostgreSQL + S3" >&2
   EVIDENT_TEST_SERVE_BACKEND=postgres+s3 cargo test --locked -p evident \
-    --test serve --test serve_api --test serve_timeouts --test serve_crash "$@"
+    --test serve --test serve_api --test serve_export --test serve_timeouts --test serve_crash "$@"
 fi

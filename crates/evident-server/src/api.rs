@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`: bearer tokens with roles, evidence queries, proofs, the log
-//! as static tlog-tiles resources, and `POST /api/v1/evidence` for scan reports.
+//! as static tlog-tiles resources, auditor packages (`GET /api/v1/export`) and
+//! `POST /api/v1/evidence` for scan reports.
 //!
 //! Reads go through the server's own read-only handle on the store (never the writer's), run
 //! on blocking threads, and see what the latest checkpoint covers. Appends go through the
@@ -21,6 +22,7 @@ use evident_ledger::merkle;
 use evident_ledger::record::{EvidenceKind, subject_digest};
 use evident_ledger::statement::Statement;
 use evident_ledger::tlog_proof::TlogProof;
+use evident_package::{BuildError, Scope};
 use evident_store::draft::{RecordedScan, scan_draft, scan_result};
 use evident_store::index::{IndexRow, Query};
 use evident_store::tiles::{TILE_WIDTH, entries_path, tile_path, tile_width};
@@ -578,24 +580,6 @@ fn parse_seq(text: &str) -> Result<u64, ApiError> {
         .map_err(|_| not_found("no such entry: an entry is a non-negative integer"))
 }
 
-fn time_text(secs: i64) -> String {
-    Timestamp::from_second(secs).map_or_else(|_| secs.to_string(), timefmt::format)
-}
-
-fn row_json(row: &IndexRow) -> Value {
-    json!({
-        "entry": row.seq,
-        "kind": row.kind,
-        "subject": row.subject,
-        "controls": row.controls,
-        "actor": row.actor,
-        "recorded_at": time_text(row.recorded_at),
-        "retain_until": time_text(row.retain_until),
-        "predicate_type": row.predicate_type,
-        "leaf_hash": row.leaf_hash,
-    })
-}
-
 fn text_response(content_type: &'static str, body: impl Into<Body>) -> Response {
     (
         StatusCode::OK,
@@ -651,7 +635,7 @@ pub async fn list_evidence(
         Ok((rows, size))
     })
     .await?;
-    Ok(axum::Json(page_json(&rows, limit, size, row_json)))
+    Ok(axum::Json(page_json(&rows, limit, size, IndexRow::to_json)))
 }
 
 /// `{"entries": [...], "next": <after for the next page> | null, "log_size": N}`.
@@ -1014,7 +998,7 @@ pub async fn controls(
                     "control": reference,
                     "title": title,
                     "entries": count,
-                    "latest": time_text(*latest),
+                    "latest": timefmt::seconds_text(*latest),
                 })
             })
             .collect();
@@ -1022,6 +1006,116 @@ pub async fn controls(
     })
     .await
     .map(axum::Json)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The auditor package.
+
+/// `GET /api/v1/export?control=…&from=…&to=…&subject=…`: the auditor package of a control's
+/// evidence, as `evident export` writes it (the parameters read as its options do), proven
+/// against the latest checkpoint. Built on a blocking thread with the read handle, compressed
+/// after the handle is released.
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&state, &headers, Permission::Export).await?;
+    let p = params(query.as_deref(), &["control", "subject", "from", "to"], &[])?;
+    let given = |name: &str| single(&p, name).map(str::to_owned);
+    // As given, for the package's README (as `evident export` does with its options).
+    let scope = Scope {
+        control: given("control"),
+        subject: given("subject"),
+        kind: None,
+        from: given("from"),
+        to: given("to"),
+    };
+    let control = parse_control(scope.control.as_deref().ok_or_else(|| {
+        bad_request("the `control` query parameter is required, e.g. soc2:CC8.1")
+    })?)?;
+    let q = Query {
+        control: Some(control.clone()),
+        subject: scope.subject.as_deref().map(parse_subject).transpose()?,
+        from: export_bound("from", scope.from.as_deref(), false)?,
+        to: export_bound("to", scope.to.as_deref(), true)?,
+        ..Query::default()
+    };
+    let created = state.inner.clock.now();
+    let verifier = state.inner.verifier.clone();
+    let package = read(&state, move |store, _| {
+        evident_package::build(store, &verifier, &q, &scope, created).map_err(|e| export_error(&e))
+    })
+    .await?;
+    let (entries, log_size) = (package.entries(), package.log_size());
+    let body = tokio::task::spawn_blocking(move || package.write_tar_gz(Vec::new()))
+        .await
+        .map_err(|e| internal("an export failed", &e))?
+        .map_err(|e| internal("cannot write an auditor package", &e))?;
+    eprintln!(
+        "evident serve: an auditor package of {entries} entries for {control} (log size {log_size}) exported with token {}",
+        caller.id
+    );
+    let filename = format!(
+        "evident-{}-{}.tar.gz",
+        file_name_safe(&control),
+        created.to_zoned(jiff::tz::TimeZone::UTC).date()
+    );
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .map_err(|e| internal("a file name", &e))?;
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/gzip"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A time bound of an export, read as `evident export --from/--to` reads it: RFC 3339, a date
+/// or a month (UTC; as `to`, the end of that day or month).
+fn export_bound(name: &str, text: Option<&str>, end: bool) -> Result<Option<i64>, ApiError> {
+    text.map(|t| {
+        evident_package::parse_bound(t, end)
+            .map(Timestamp::as_second)
+            .map_err(|_| {
+                bad_request(format!(
+                    "`{name}` `{}` is not a time: use RFC 3339 (2026-10-01T00:00:00Z), a date (2026-10-01) or a month (2026-10)",
+                    clip(t)
+                ))
+            })
+    })
+    .transpose()
+}
+
+fn export_error(e: &BuildError) -> ApiError {
+    match e {
+        BuildError::EmptyLedger => not_found("the ledger is empty"),
+        BuildError::NothingMatches => {
+            not_found("no evidence matches the filter; nothing to export")
+        }
+        BuildError::Store(e) => store_error(e),
+        other => internal("cannot build an auditor package", other),
+    }
+}
+
+/// `text` with every character but ASCII letters, digits, `.`, `_` and `-` replaced by `-`
+/// (`soc2:CC8.1` → `soc2-CC8.1`), for a file name.
+fn file_name_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1435,6 +1529,22 @@ mod tests {
             parse_time("from", "2026-03-02T00:00:00Z", false).unwrap()
         );
         assert!(parse_time("from", "yesterday", false).is_err());
+    }
+
+    #[test]
+    fn export_parameters_read_as_the_cli_options() {
+        assert_eq!(
+            export_bound("to", Some("2026-03"), true).unwrap(),
+            Some(parse_time("from", "2026-04-01", false).unwrap())
+        );
+        assert_eq!(export_bound("from", None, false).unwrap(), None);
+        let e = export_bound("from", Some("last week"), false).unwrap_err();
+        assert!(
+            format!("{e:?}").contains("`from` `last week` is not a time"),
+            "{e:?}"
+        );
+        assert_eq!(file_name_safe("soc2:CC8.1"), "soc2-CC8.1");
+        assert_eq!(file_name_safe("nist:AC-2(1) x"), "nist-AC-2-1--x");
     }
 
     #[test]

@@ -138,6 +138,8 @@ pub enum Access {
     Read,
     /// A token whose role allows appending.
     Append,
+    /// A token whose role allows exporting auditor packages.
+    Export,
 }
 
 /// One route the server serves.
@@ -182,7 +184,7 @@ impl Route {
 /// Every route, in one table: the router is built from it, and the tests hold the OpenAPI
 /// document to it.
 pub fn routes() -> Vec<Route> {
-    use Access::{Append, Public, Read, Webhook};
+    use Access::{Append, Export, Public, Read, Webhook};
     vec![
         Route::get("/healthz", Public, healthz),
         Route::get("/readyz", Public, readyz),
@@ -202,6 +204,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/controls", Read, api::controls),
         Route::get("/api/v1/deployments", Read, api::deployments),
         Route::get("/api/v1/findings", Read, api::findings),
+        Route::get("/api/v1/export", Export, api::export),
     ]
 }
 
@@ -756,7 +759,7 @@ mod tests {
                 matches!(r.access, Access::Public | Access::Webhook),
                 "{method} {path}: the security of the document and the route differ"
             );
-            if matches!(r.access, Access::Read | Access::Append) {
+            if matches!(r.access, Access::Read | Access::Append | Access::Export) {
                 assert!(
                     op["responses"]["401"].is_object(),
                     "{method} {path}: no 401"

@@ -85,7 +85,7 @@ pub enum Role {
     Admin,
     /// Append evidence (CI); reads nothing.
     Recorder,
-    /// Read everything (and, later, export).
+    /// Read everything and export auditor packages.
     Auditor,
     /// Read everything.
     Viewer,
@@ -98,6 +98,8 @@ pub enum Permission {
     Read,
     /// Append evidence.
     Append,
+    /// Export an auditor package.
+    Export,
 }
 
 impl Role {
@@ -119,7 +121,8 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::Recorder => permission == Permission::Append,
-            Role::Auditor | Role::Viewer => permission == Permission::Read,
+            Role::Auditor => matches!(permission, Permission::Read | Permission::Export),
+            Role::Viewer => permission == Permission::Read,
         }
     }
 }
@@ -639,6 +642,12 @@ mod tests {
         for r in [Role::Auditor, Role::Viewer] {
             assert!(r.allows(Permission::Read) && !r.allows(Permission::Append));
         }
+        // Exports: auditors and admins only.
+        let exporters: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Permission::Export))
+            .collect();
+        assert_eq!(exporters, [Role::Admin, Role::Auditor]);
         assert_eq!("Recorder".parse::<Role>(), Ok(Role::Recorder));
         assert!("root".parse::<Role>().is_err());
     }

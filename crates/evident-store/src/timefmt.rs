@@ -9,6 +9,11 @@ pub fn format(t: Timestamp) -> String {
     secs.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Unix seconds as a record time (the bare number if it is out of range).
+pub fn seconds_text(secs: i64) -> String {
+    Timestamp::from_second(secs).map_or_else(|_| secs.to_string(), format)
+}
+
 /// Parses a record time; other RFC 3339 forms are accepted and normalised.
 pub fn parse(text: &str) -> Result<Timestamp, String> {
     text.parse::<Timestamp>()

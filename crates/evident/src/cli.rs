@@ -165,8 +165,8 @@ pub enum TokenCommand {
     ///   evident token create --role auditor --name audit-2026 --expires 2026-12-31
     #[command(verbatim_doc_comment)]
     Create {
-        /// What it may do: admin (everything), recorder (append only), auditor or viewer
-        /// (read only).
+        /// What it may do: admin (everything), recorder (append only), auditor (read and
+        /// export auditor packages) or viewer (read only).
         #[arg(long, value_enum)]
         role: TokenRole,
         /// A name for people: letters, digits, `.`, `_`, `-`, `@`, `:` (at most 64).

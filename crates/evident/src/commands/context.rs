@@ -276,39 +276,9 @@ pub fn actor(given: Option<&str>) -> String {
 }
 
 /// A time bound given as RFC 3339, `YYYY-MM-DD` or `YYYY-MM`. For `end`, a date or month means
-/// the end of that day or month.
+/// the end of that day or month (read as the server's API reads it).
 pub fn parse_bound(text: &str, end: bool) -> Result<Timestamp, Failure> {
-    if let Ok(t) = text.parse::<Timestamp>() {
-        return Ok(t);
-    }
-    let utc = jiff::tz::TimeZone::UTC;
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        let day = date.to_zoned(utc).map_err(|e| anyhow!("{text}: {e}"))?;
-        let t = if end {
-            day.tomorrow().map_err(|e| anyhow!("{text}: {e}"))?
-        } else {
-            day
-        };
-        return Ok(t.timestamp());
-    }
-    if let Some((y, m)) = text.split_once('-')
-        && let (Ok(y), Ok(m)) = (y.parse::<i16>(), m.parse::<i8>())
-        && let Ok(first) = jiff::civil::Date::new(y, m, 1)
-    {
-        let start = first.to_zoned(utc).map_err(|e| anyhow!("{text}: {e}"))?;
-        let t = if end {
-            start
-                .checked_add(jiff::Span::new().months(1))
-                .map_err(|e| anyhow!("{text}: {e}"))?
-        } else {
-            start
-        };
-        return Ok(t.timestamp());
-    }
-    Err(anyhow!(
-        "`{text}` is not a time: use RFC 3339 (2026-10-01T00:00:00Z), a date (2026-10-01) or a month (2026-10)"
-    )
-    .into())
+    evident_package::parse_bound(text, end).map_err(|e| anyhow!(e).into())
 }
 
 /// Now, as a record time.

@@ -10,8 +10,7 @@ use evident_ledger::statement::{Statement, predicate_type};
 pub use evident_store::draft::Draft;
 use evident_store::index::{IndexRow, Query};
 use evident_store::{NewEvidence, Store, timefmt};
-use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::context;
 use crate::cli::{EvidenceCommand, EvidenceFilter, ListFormat, RecordArgs};
@@ -190,25 +189,6 @@ pub fn query(filter: &EvidenceFilter) -> Result<Query, Failure> {
     })
 }
 
-fn time_text(secs: i64) -> String {
-    Timestamp::from_second(secs).map_or_else(|_| secs.to_string(), timefmt::format)
-}
-
-/// A row as JSON.
-pub fn row_json(row: &IndexRow) -> Value {
-    json!({
-        "entry": row.seq,
-        "kind": row.kind,
-        "subject": row.subject,
-        "controls": row.controls,
-        "actor": row.actor,
-        "recorded_at": time_text(row.recorded_at),
-        "retain_until": time_text(row.retain_until),
-        "predicate_type": row.predicate_type,
-        "leaf_hash": row.leaf_hash,
-    })
-}
-
 pub fn evidence(store_opt: Option<&Path>, command: &EvidenceCommand) -> Result<Outcome, Failure> {
     match command {
         EvidenceCommand::List {
@@ -241,7 +221,7 @@ fn list(rows: &[IndexRow], format: ListFormat) -> Result<Outcome, Failure> {
     let text = match format {
         ListFormat::Json => format!(
             "{}\n",
-            serde_json::to_string_pretty(&rows.iter().map(row_json).collect::<Vec<_>>())?
+            serde_json::to_string_pretty(&rows.iter().map(IndexRow::to_json).collect::<Vec<_>>())?
         ),
         ListFormat::Human => {
             let mut out = String::new();
@@ -257,7 +237,7 @@ fn list(rows: &[IndexRow], format: ListFormat) -> Result<Outcome, Failure> {
                 out.push_str(&format!(
                     "{:>6}  {}  {:<13} {:<22} {:<16} {}\n",
                     r.seq,
-                    time_text(r.recorded_at),
+                    timefmt::seconds_text(r.recorded_at),
                     r.kind,
                     subject,
                     r.actor,
