@@ -31,6 +31,7 @@ use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 
 use crate::Hash;
+pub use crate::jcs_simple::value_to_canonical_vec;
 
 /// The largest integer magnitude that an IEEE 754 double holds exactly together with all
 /// its neighbours: 2^53 − 1 (I-JSON, RFC 7493 section 2.2).

@@ -2,15 +2,18 @@
 //!
 //! - [`merkle`]: the RFC 6962 / RFC 9162 Merkle tree, inclusion and consistency proofs (and the
 //!   subtree variants), generation and verification.
+//! - [`batch`]: many Ed25519 signatures by one key, verified at once.
 //! - [`note`]: C2SP signed notes with Ed25519 keys.
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies.
 //! - [`tlog_proof`]: C2SP `tlog-proof@v1`, the offline proof of one entry.
 //! - [`dsse`] and [`statement`]: in-toto Statement v1 inside DSSE envelopes.
 //! - [`jcs`]: RFC 8785 canonical JSON, used wherever bytes are hashed or signed.
 
+pub mod batch;
 pub mod checkpoint;
 pub mod dsse;
 pub mod jcs;
+mod jcs_simple;
 pub mod merkle;
 pub mod note;
 pub mod record;

@@ -325,6 +325,13 @@ impl Statement {
 /// Validates `statement` and serialises it as RFC 8785 canonical JSON, the bytes to sign.
 pub fn statement_to_envelope_payload(statement: &Statement) -> Result<Vec<u8>, StatementError> {
     statement.validate()?;
+    // A statement's fields are distinct and its maps are keyed by strings, so its JSON value
+    // holds all of it; most values need no number formatting and are written directly.
+    if let Ok(value) = serde_json::to_value(statement)
+        && let Some(bytes) = jcs::value_to_canonical_vec(&value)
+    {
+        return Ok(bytes);
+    }
     Ok(jcs::to_canonical_vec(statement)?)
 }
 
@@ -505,6 +512,23 @@ mod tests {
             )
         );
         assert_eq!(Statement::from_payload(&payload).unwrap(), s);
+    }
+
+    #[test]
+    fn payload_is_the_general_canonical_form_with_or_without_floats() {
+        let mut s = statement();
+        s.predicate["nested"] = serde_json::json!({"z\u{e000}": [1, "\u{1}"], "\u{1f600}": null});
+        let direct = statement_to_envelope_payload(&s).unwrap();
+        assert_eq!(direct, jcs::to_canonical_vec(&s).unwrap());
+        // A float takes the general canonicaliser, which writes it as ECMAScript does.
+        s.predicate["score"] = serde_json::json!(4.0);
+        let general = statement_to_envelope_payload(&s).unwrap();
+        assert_eq!(general, jcs::to_canonical_vec(&s).unwrap());
+        assert!(
+            String::from_utf8(general)
+                .unwrap()
+                .contains(r#""score":4,"#)
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The writer: a dedicated thread that owns the store, appends what the handlers queue in
-//! batches, and keeps the set of seen deliveries.
+//! batches, and keeps the set of seen deliveries. A second thread signs and encodes the queued
+//! evidence meanwhile, so one batch is signed while the one before is written and synced.
 //!
 //! The log may have other writers: other `evident serve` replicas on the same store (and, with
 //! the index in PostgreSQL, the same database), or `evident record` run beside the server.
@@ -23,13 +24,15 @@ use evident_ledger::record::{EvidenceKind, LogEntry};
 use evident_store::index::Query;
 use evident_store::keys::LogKey;
 use evident_store::tiles::{TILE_WIDTH, tile_width};
-use evident_store::{NewEvidence, Store, StoreError, StoreOptions};
+use evident_store::{NewEvidence, Prepared, Store, StoreError, StoreOptions};
 use tokio::sync::{mpsc, oneshot};
 
 /// How many queued appends one batch takes at most.
 const MAX_BATCH: usize = 256;
 /// How many appends may wait for the writer before handlers wait too.
 const QUEUE: usize = 1024;
+/// How many signed appends may wait for their batch before the signer waits.
+const MAX_PENDING: usize = 1024;
 
 /// What became of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +151,7 @@ pub fn start(
                 size: writer.size(),
                 deliveries: seen.len(),
             }));
-            run(&store, writer, seen, rx, &appended_thread);
+            run(&store, &key, writer, seen, rx, &appended_thread);
             alive_thread.store(false, Ordering::SeqCst);
         })
         .map_err(|source| StoreError::Io {
@@ -230,20 +233,64 @@ enum Plan {
     DuplicateInBatch(usize),
 }
 
-fn fail_all(jobs: Vec<Job>, error: &str) {
-    for job in jobs {
-        let _ = job.reply.send(Err(error.to_owned()));
+/// A job signed and encoded, waiting for the committer.
+struct Ready {
+    prepared: Prepared,
+    dedup: Option<String>,
+    reply: oneshot::Sender<Result<Appended, String>>,
+}
+
+/// What the preparer hands to the committer.
+#[derive(Default)]
+struct Pending {
+    ready: Vec<Ready>,
+    /// The queue is closed and the preparer has stopped.
+    closed: bool,
+}
+
+/// The two stages' meeting point.
+#[derive(Default)]
+struct Handover {
+    pending: std::sync::Mutex<Pending>,
+    changed: std::sync::Condvar,
+}
+
+impl Handover {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-fn run<'a>(
-    store: &'a Store,
-    writer: evident_store::Writer<'a>,
-    mut seen: HashMap<String, u64>,
-    mut rx: mpsc::Receiver<Job>,
+/// The writer's two stages: a preparer thread signs and encodes queued jobs as they come (no
+/// lock needed), while this thread appends what is ready, a batch at a time, under the
+/// writers' lock. So the next batch is signed while the last one is written and synced.
+fn run(
+    store: &Store,
+    key: &LogKey,
+    writer: evident_store::Writer<'_>,
+    seen: HashMap<String, u64>,
+    rx: mpsc::Receiver<Job>,
     appended: &AtomicU64,
 ) {
-    let mut writer = writer;
+    let handover = Handover::default();
+    std::thread::scope(|scope| {
+        let handover = &handover;
+        let preparer = std::thread::Builder::new()
+            .name("evident-signer".into())
+            .spawn_scoped(scope, move || prepare(store, key, rx, handover));
+        if let Err(e) = preparer {
+            eprintln!("evident serve: cannot start the writer's signer: {e}");
+            handover.lock().closed = true;
+        }
+        commit(store, writer, seen, handover, appended);
+    });
+}
+
+/// The first stage: takes queued jobs, signs and encodes them, and hands them over (waiting
+/// while [`MAX_PENDING`] are already waiting, so that handlers feel the back-pressure).
+fn prepare(store: &Store, key: &LogKey, mut rx: mpsc::Receiver<Job>, handover: &Handover) {
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -252,6 +299,68 @@ fn run<'a>(
                 Err(_) => break,
             }
         }
+        let mut evidence = Vec::with_capacity(jobs.len());
+        let mut rest = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            evidence.push(job.evidence);
+            rest.push((job.dedup, job.reply));
+        }
+        match store.prepare(key, evidence) {
+            Ok(prepared) => {
+                let mut pending = handover.lock();
+                while pending.ready.len() >= MAX_PENDING {
+                    pending = handover
+                        .changed
+                        .wait(pending)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+                pending.ready.extend(prepared.into_iter().zip(rest).map(
+                    |(prepared, (dedup, reply))| Ready {
+                        prepared,
+                        dedup,
+                        reply,
+                    },
+                ));
+                handover.changed.notify_all();
+            }
+            Err(e) => {
+                eprintln!("evident serve: cannot prepare evidence: {e}");
+                for (_, reply) in rest {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+    handover.lock().closed = true;
+    handover.changed.notify_all();
+}
+
+/// The second stage: appends what is ready, a batch at a time, under the writers' lock.
+fn commit<'a>(
+    store: &'a Store,
+    writer: evident_store::Writer<'a>,
+    mut seen: HashMap<String, u64>,
+    handover: &Handover,
+    appended: &AtomicU64,
+) {
+    let mut writer = writer;
+    loop {
+        let ready = {
+            let mut pending = handover.lock();
+            while pending.ready.is_empty() && !pending.closed {
+                pending = handover
+                    .changed
+                    .wait(pending)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            if pending.ready.is_empty() {
+                return;
+            }
+            let take = pending.ready.len().min(MAX_BATCH);
+            let ready: Vec<Ready> = pending.ready.drain(..take).collect();
+            handover.changed.notify_all();
+            ready
+        };
         // Under the writers' lock: what the other writers appended, then this batch.
         let caught_up = writer
             .begin()
@@ -259,25 +368,27 @@ fn run<'a>(
         if let Err(e) = caught_up {
             writer.end();
             eprintln!("evident serve: cannot append: {e}");
-            fail_all(jobs, &e.to_string());
+            for r in ready {
+                let _ = r.reply.send(Err(e.to_string()));
+            }
             continue;
         }
         let mut batch = Vec::new();
         let mut pending: HashMap<String, usize> = HashMap::new();
-        let mut plans = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let plan = match &job.dedup {
+        let mut plans = Vec::with_capacity(ready.len());
+        for r in ready {
+            let plan = match &r.dedup {
                 Some(k) if seen.contains_key(k) => Plan::Duplicate(seen[k]),
                 Some(k) if pending.contains_key(k) => Plan::DuplicateInBatch(pending[k]),
                 dedup => {
                     if let Some(k) = dedup {
                         pending.insert(k.clone(), batch.len());
                     }
-                    batch.push(job.evidence);
+                    batch.push(r.prepared);
                     Plan::New(batch.len() - 1)
                 }
             };
-            plans.push((job.reply, plan));
+            plans.push((r.reply, plan));
         }
         let result = if batch.is_empty() {
             writer.end();
@@ -285,7 +396,7 @@ fn run<'a>(
         } else {
             // Appends and releases the lock; a failed append leaves the writer to read the
             // log again (and repair what the failure left beyond the checkpoint) next time.
-            writer.append(batch).map_err(|e| e.to_string())
+            writer.append_prepared(batch).map_err(|e| e.to_string())
         };
         match result {
             Ok(seqs) => {

@@ -12,10 +12,12 @@ mod fsutil;
 pub mod index;
 pub mod index_pg;
 pub mod keys;
+pub mod prepare;
 pub mod s3;
 pub mod store;
 pub mod tiles;
 pub mod timefmt;
 pub mod verify;
 
+pub use prepare::Prepared;
 pub use store::{NewEvidence, Store, StoreError, StoreOptions, Writer, default_key_path};

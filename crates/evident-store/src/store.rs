@@ -10,8 +10,9 @@
 //! <store>/keys/signing.key    the default location of the signing key (owner-only)
 //! ```
 //!
-//! An append writes, in this order: content blobs, entry bundles and hash tiles, index rows,
-//! and finally the signed checkpoint. Everything before the checkpoint is invisible to readers
+//! An append writes content blobs, entry bundles and hash tiles (synced together), the index
+//! rows (at the same time, on another thread), and, once all of those are done, the signed
+//! checkpoint. Everything before the checkpoint is invisible to readers
 //! until the checkpoint names it, so a crash at any point leaves a log that verifies; the next
 //! writer rebuilds its state from the last checkpoint, overwrites what was left beyond it and
 //! repairs the index.
@@ -22,16 +23,16 @@ use std::path::{Path, PathBuf};
 
 use evident_ledger::Hash;
 use evident_ledger::checkpoint::{self, Checkpoint};
-use evident_ledger::dsse::{self, Envelope};
+use evident_ledger::dsse;
 use evident_ledger::merkle::{self, Frontier};
 use evident_ledger::note::Verifier;
-use evident_ledger::record::{BlobRef, ENTRY_VERSION, EvidenceRecord, LogEntry};
+use evident_ledger::record::{BlobRef, EvidenceRecord, LogEntry};
 use evident_ledger::statement::Statement;
-use rayon::prelude::*;
 
 use crate::blob::{BlobError, BlobStore, FsBlobStore};
 use crate::index::{AnyIndex, Index, IndexError, IndexRow, Query};
 use crate::keys::LogKey;
+use crate::prepare::Prepared;
 use crate::tiles::{
     TILE_HEIGHT, TILE_WIDTH, TileDir, TileError, TileSource, entries_file, tile_file, tile_width,
 };
@@ -113,7 +114,7 @@ const LOG_RETENTION: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 *
 
 /// The content blobs: in the store directory or in a bucket.
 #[derive(Debug)]
-enum Blobs {
+pub(crate) enum Blobs {
     Dir(FsBlobStore),
     S3(Box<crate::s3::S3BlobStore>),
 }
@@ -123,7 +124,7 @@ enum Blobs {
 pub struct Store {
     root: PathBuf,
     tiles: TileDir,
-    blobs: Blobs,
+    pub(crate) blobs: Blobs,
     index: AnyIndex,
     rt: tokio::runtime::Runtime,
 }
@@ -456,7 +457,7 @@ struct LogState {
     partial_entries: Vec<Vec<u8>>,
 }
 
-fn index_row(seq: u64, entry: &LogEntry, leaf: &Hash) -> Result<IndexRow, StoreError> {
+pub(crate) fn index_row(seq: u64, entry: &LogEntry, leaf: &Hash) -> Result<IndexRow, StoreError> {
     let record = &entry.record;
     let parse = |what: &str, text: &str| {
         timefmt::parse(text).map_err(|e| StoreError::Entry(format!("entry {seq}: {what}: {e}")))
@@ -594,8 +595,28 @@ impl Writer<'_> {
         result
     }
 
+    /// Appends evidence made ready with [`Store::prepare`] (with this writer's key); returns
+    /// the entries' sequence numbers. The same locking and durability as [`Writer::append`].
+    pub fn append_prepared(&mut self, prepared: Vec<Prepared>) -> Result<Vec<u64>, StoreError> {
+        if !self.shared {
+            return self.append_prepared_locked(prepared);
+        }
+        if !self.locked {
+            self.begin()?;
+        }
+        let result = self.append_prepared_locked(prepared);
+        self.unlock();
+        result
+    }
+
     fn append_locked(&mut self, batch: Vec<NewEvidence>) -> Result<Vec<u64>, StoreError> {
-        if batch.is_empty() {
+        // 1–2. Checks, a bucket's blobs, signatures and encoding.
+        let prepared = self.store.prepare(self.key, batch)?;
+        self.append_prepared_locked(prepared)
+    }
+
+    fn append_prepared_locked(&mut self, prepared: Vec<Prepared>) -> Result<Vec<u64>, StoreError> {
+        if prepared.is_empty() {
             return Ok(Vec::new());
         }
         if self.poisoned {
@@ -603,88 +624,27 @@ impl Writer<'_> {
                 "an earlier append of this writer failed half-way; open a new writer".into(),
             ));
         }
+        let key_id = dsse::ed25519_keyid(&self.key.dsse_key().verifying_key());
+        if let Some(other) = prepared.iter().find(|p| p.key_id != key_id) {
+            return Err(StoreError::Entry(format!(
+                "evidence prepared with key {} cannot be appended by the writer of key {key_id}",
+                other.key_id
+            )));
+        }
         let store = self.store;
-        // 1. Content blobs (written and synced as one batch), and the checks that need no
-        //    signing.
-        let mut items = Vec::with_capacity(batch.len());
-        let mut contents = Vec::new();
-        let mut retain_until = Vec::new();
-        for item in batch {
-            let mut record = item.record;
-            record.blobs.clear();
-            for (mut blob, bytes) in item.content {
-                blob.sha256 = crate::blob::sha256_hex(&bytes);
-                blob.size = bytes.len() as u64;
-                let path = match &store.blobs {
-                    Blobs::Dir(b) => b.path_of(&blob.sha256)?,
-                    Blobs::S3(_) => PathBuf::new(),
-                };
-                contents.push((path, bytes));
-                retain_until.push(
-                    timefmt::parse(&record.retain_until)
-                        .map_err(|e| StoreError::Entry(format!("record times: {e}")))?,
-                );
-                record.blobs.push(blob);
-            }
-            for time in [&record.recorded_at, &record.retain_until] {
-                let t = timefmt::parse(time)
-                    .map_err(|e| StoreError::Entry(format!("record times: {e}")))?;
-                if timefmt::format(t) != *time {
-                    return Err(StoreError::Entry(format!(
-                        "record time `{time}` is not in canonical form (UTC, whole seconds: {})",
-                        timefmt::format(t)
-                    )));
-                }
-            }
-            if record.predicate_type != item.statement.predicate_type {
-                return Err(StoreError::Entry(format!(
-                    "the record says predicate type {} but the statement has {}",
-                    record.predicate_type, item.statement.predicate_type
-                )));
-            }
-            items.push((record, item.statement));
-        }
-        if let Blobs::S3(blobs) = &store.blobs {
-            // Each blob locked until its record's retention ends.
-            for ((_, bytes), until) in contents.iter().zip(&retain_until) {
-                blobs.put_retained(bytes, *until)?;
-            }
-        }
-        // In the store directory, the blobs are written with the tiles (step 3).
-        let blob_files: Vec<(PathBuf, &[u8])> = match &store.blobs {
-            Blobs::Dir(_) => contents
-                .iter()
-                .map(|(path, bytes)| (path.clone(), bytes.as_slice()))
-                .collect(),
-            Blobs::S3(_) => Vec::new(),
-        };
-
-        // 2. Sign and encode every entry (in parallel) before anything of the log changes.
         let first = self.state.size;
-        let key = self.key.dsse_key();
-        let key_id = dsse::ed25519_keyid(&key.verifying_key());
-        let encoded: Vec<(Vec<u8>, Hash, IndexRow)> = items
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, (record, statement))| {
-                let payload = statement
-                    .to_payload()
-                    .map_err(|e| StoreError::Entry(e.to_string()))?;
-                let envelope =
-                    Envelope::sign(dsse::PAYLOAD_TYPE_IN_TOTO, &payload, key, key_id.clone());
-                let entry = LogEntry {
-                    v: ENTRY_VERSION,
-                    record,
-                    envelope,
-                };
-                let bytes = entry
-                    .to_bytes()
-                    .map_err(|e| StoreError::Entry(e.to_string()))?;
-                let leaf = merkle::leaf_hash(&bytes);
-                let row = index_row(first + i as u64, &entry, &leaf)?;
-                Ok((bytes, leaf, row))
-            })
-            .collect::<Result<_, StoreError>>()?;
+        let mut blobs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+        let mut encoded = Vec::with_capacity(prepared.len());
+        for (i, p) in prepared.into_iter().enumerate() {
+            blobs.extend(p.blob_files);
+            let mut row = p.row;
+            row.seq = first + i as u64;
+            encoded.push((p.bytes, p.leaf, row));
+        }
+        let blob_files: Vec<(PathBuf, &[u8])> = blobs
+            .iter()
+            .map(|(path, bytes)| (path.clone(), bytes.as_slice()))
+            .collect();
 
         // 3. Entry bundles and hash tiles (and the content blobs), written as one batch.
         self.poisoned = true;
@@ -743,10 +703,18 @@ impl Writer<'_> {
                 files.push(tile_file(level, n, hashes));
             }
         }
-        store.tiles.write_batch(&files, &blob_files)?;
-
-        // 4. Index.
-        store.rt.block_on(store.index.insert(&rows))?;
+        // 4. Index, while the files are written and synced: both are invisible to readers
+        //    until the checkpoint, and both are done before it is written.
+        let (written, indexed) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| store.rt.block_on(store.index.insert(&rows)));
+            let written = store.tiles.write_batch(&files, &blob_files);
+            (written, index.join())
+        });
+        written?;
+        match indexed {
+            Ok(result) => result?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
 
         // 5. Checkpoint: the only step that publishes the new entries.
         let cp = Checkpoint {

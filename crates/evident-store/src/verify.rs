@@ -336,9 +336,12 @@ fn check_batch(
             None => batchable = false,
         }
     }
-    let keys = vec![*key; signatures.len()];
-    let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    if !batchable || ed25519_dalek::verify_batch(&refs, &signatures, &keys).is_err() {
+    let items: Vec<(&[u8], &ed25519_dalek::Signature)> = messages
+        .iter()
+        .map(Vec::as_slice)
+        .zip(&signatures)
+        .collect();
+    if !batchable || !evident_ledger::batch::verify_same_key(key, &items) {
         let trusted = [(key_id.to_owned(), *key)];
         good.retain(|(seq, entry)| match entry.envelope.verify(&trusted) {
             Ok(_) => true,
