@@ -314,14 +314,7 @@ mod tests {
     #[test]
     fn a_package_holds_each_selected_entry_with_its_proof_envelope_and_content() {
         let f = Fixture::new();
-        let package = build(
-            &f.store,
-            &f.verifier(),
-            &control(CONTROL),
-            &Scope::default(),
-            fixture::created(),
-        )
-        .unwrap();
+        let package = f.build(&control(CONTROL)).unwrap();
         // Entries 0 and 2 support the control; entry 1 does not.
         assert_eq!(package.entries(), 2);
         assert_eq!(package.log_size(), 3);
@@ -372,16 +365,10 @@ mod tests {
     fn the_same_selection_and_time_give_the_same_bytes() {
         let f = Fixture::new();
         let make = || {
-            build(
-                &f.store,
-                &f.verifier(),
-                &Query::default(),
-                &Scope::default(),
-                fixture::created(),
-            )
-            .unwrap()
-            .write_tar_gz(Vec::new())
-            .unwrap()
+            f.build(&Query::default())
+                .unwrap()
+                .write_tar_gz(Vec::new())
+                .unwrap()
         };
         assert_eq!(make(), make());
     }
@@ -394,14 +381,7 @@ mod tests {
             to: Some(crate::parse_bound("2026-02", true).unwrap().as_second()),
             ..Query::default()
         };
-        let package = build(
-            &f.store,
-            &f.verifier(),
-            &query,
-            &Scope::default(),
-            fixture::created(),
-        )
-        .unwrap();
+        let package = f.build(&query).unwrap();
         let m = manifest(&package);
         assert_eq!(m["entries"], json!([1]), "{m}");
         assert_eq!(m["filter"]["from"], "2026-02-01T00:00:00Z");
@@ -411,14 +391,7 @@ mod tests {
     #[test]
     fn nothing_to_export_is_an_error() {
         let f = Fixture::new();
-        let e = build(
-            &f.store,
-            &f.verifier(),
-            &control("soc2:CC6.1"),
-            &Scope::default(),
-            fixture::created(),
-        )
-        .unwrap_err();
+        let e = f.build(&control("soc2:CC6.1")).unwrap_err();
         assert!(matches!(e, BuildError::NothingMatches), "{e:?}");
 
         let empty = Fixture::empty();
@@ -457,14 +430,7 @@ mod tests {
         let f = Fixture::new();
         let digest = f.entry(0).record.blobs[0].sha256.clone();
         evident_store::blob::BlobStore::remove(f.store.blobs(), &digest).unwrap();
-        let e = build(
-            &f.store,
-            &f.verifier(),
-            &control(CONTROL),
-            &Scope::default(),
-            fixture::created(),
-        )
-        .unwrap_err();
+        let e = f.build(&control(CONTROL)).unwrap_err();
         assert!(
             matches!(&e, BuildError::ContentGone { seq: 0, digest: d } if *d == digest),
             "{e:?}"

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use evident_ledger::note::Verifier;
 use evident_ledger::record::{BlobRef, EvidenceKind, EvidenceRecord, LogEntry};
 use evident_ledger::statement::{ResourceDescriptor, Statement};
+use evident_store::index::Query;
 use evident_store::keys::LogKey;
 use evident_store::{NewEvidence, Store};
 use jiff::Timestamp;
@@ -34,6 +35,17 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// The package of what `query` selects, made at [`created`].
+    pub fn build(&self, query: &Query) -> Result<crate::Package, crate::BuildError> {
+        crate::build(
+            &self.store,
+            &self.verifier(),
+            query,
+            &crate::Scope::default(),
+            created(),
+        )
+    }
+
     pub fn new() -> Self {
         let f = Self::empty();
         f.append(vec![

@@ -539,7 +539,7 @@ fn check_index_rows(index: &Value, parsed: &BTreeMap<u64, LogEntry>, problems: &
 mod tests {
     use super::*;
     use crate::fixture::{self, CONTROL, Fixture};
-    use crate::{Scope, build, read_package};
+    use crate::read_package;
     use evident_store::index::Query;
 
     fn package(f: &Fixture, control: Option<&str>) -> Files {
@@ -547,14 +547,7 @@ mod tests {
             control: control.map(str::to_owned),
             ..Query::default()
         };
-        let package = build(
-            &f.store,
-            &f.verifier(),
-            &query,
-            &Scope::default(),
-            fixture::created(),
-        )
-        .unwrap();
+        let package = f.build(&query).unwrap();
         // Through the archive, as an auditor receives it.
         read_package(package.write_tar_gz(Vec::new()).unwrap().as_slice()).unwrap()
     }

@@ -584,15 +584,15 @@ impl Writer<'_> {
     /// A shared writer takes the lock first (see [`Writer::begin`]; a batch planned after an
     /// explicit `begin` is appended under the same lock) and releases it when done.
     pub fn append(&mut self, batch: Vec<NewEvidence>) -> Result<Vec<u64>, StoreError> {
-        if !self.shared {
-            return self.append_locked(batch);
+        // Checks, a bucket's blobs, signatures and encoding need no lock.
+        match self.store.prepare(self.key, batch) {
+            Ok(prepared) => self.append_prepared(prepared),
+            Err(e) => {
+                // As a failed append does: a shared writer's lock (taken by `begin`) goes.
+                self.end();
+                Err(e)
+            }
         }
-        if !self.locked {
-            self.begin()?;
-        }
-        let result = self.append_locked(batch);
-        self.unlock();
-        result
     }
 
     /// Appends evidence made ready with [`Store::prepare`] (with this writer's key); returns
@@ -607,12 +607,6 @@ impl Writer<'_> {
         let result = self.append_prepared_locked(prepared);
         self.unlock();
         result
-    }
-
-    fn append_locked(&mut self, batch: Vec<NewEvidence>) -> Result<Vec<u64>, StoreError> {
-        // 1–2. Checks, a bucket's blobs, signatures and encoding.
-        let prepared = self.store.prepare(self.key, batch)?;
-        self.append_prepared_locked(prepared)
     }
 
     fn append_prepared_locked(&mut self, prepared: Vec<Prepared>) -> Result<Vec<u64>, StoreError> {

@@ -8,7 +8,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 
-use common::server::{Env, Reply, Server, github_signature};
+use common::server::{Env, Reply, Server, clean_report, commit, github_signature};
 use common::{git, new_repo};
 use evident_ledger::merkle;
 use evident_ledger::note::Verifier;
@@ -97,27 +97,6 @@ impl Server {
             Some(body),
         )
     }
-}
-
-fn commit(c: char) -> String {
-    format!("git:{}", c.to_string().repeat(40))
-}
-
-/// The smallest valid evident JSON scan report, clean.
-fn clean_report() -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "schema_version": 1,
-        "tool": { "name": "evident", "version": "0.1.0" },
-        "scanner": "iac",
-        "root": ".",
-        "started_at": "2026-03-01T10:00:00Z",
-        "fail_on": "low",
-        "summary": {},
-        "findings": [],
-        "errors": [],
-        "notes": []
-    }))
-    .unwrap()
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::Path;
 
-use common::server::{Env, Reply, Server};
+use common::server::{Env, Reply, Server, clean_report, commit};
 use serde_json::{Value, json};
 
 /// The name of the store's signing key.
@@ -58,27 +58,6 @@ impl Env {
 
 fn get(server: &Server, path: &str, token: Option<&str>) -> Reply {
     server.request("GET", path, token, &[], None)
-}
-
-fn commit(c: char) -> String {
-    format!("git:{}", c.to_string().repeat(40))
-}
-
-/// The smallest valid evident JSON scan report, clean.
-fn clean_report() -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "schema_version": 1,
-        "tool": { "name": "evident", "version": "0.1.0" },
-        "scanner": "iac",
-        "root": ".",
-        "started_at": "2026-03-01T10:00:00Z",
-        "fail_on": "low",
-        "summary": {},
-        "findings": [],
-        "errors": [],
-        "notes": []
-    }))
-    .unwrap()
 }
 
 /// The files of a package, by their path under `evidence-package/`.

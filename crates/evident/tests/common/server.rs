@@ -355,6 +355,28 @@ fn with_headers<B>(
     req
 }
 
+/// The subject of a commit whose id is `c` forty times.
+pub fn commit(c: char) -> String {
+    format!("git:{}", c.to_string().repeat(40))
+}
+
+/// The smallest valid evident JSON scan report, clean.
+pub fn clean_report() -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schema_version": 1,
+        "tool": { "name": "evident", "version": "0.1.0" },
+        "scanner": "iac",
+        "root": ".",
+        "started_at": "2026-03-01T10:00:00Z",
+        "fail_on": "low",
+        "summary": {},
+        "findings": [],
+        "errors": [],
+        "notes": []
+    }))
+    .unwrap()
+}
+
 /// The `X-Hub-Signature-256` GitHub sends with `body` when the webhook's secret is `secret`.
 pub fn github_signature(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
