@@ -449,6 +449,7 @@ fn main() {
         sod_policy: evident_server::sod::Policy::default(),
         header_timeout: evident_server::DEFAULT_HEADER_TIMEOUT,
         body_timeout: evident_server::DEFAULT_BODY_TIMEOUT,
+        write_timeout: evident_server::DEFAULT_WRITE_TIMEOUT,
         shutdown_grace: evident_server::DEFAULT_SHUTDOWN_GRACE,
     })
     .expect("the server starts");

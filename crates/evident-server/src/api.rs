@@ -2,8 +2,9 @@
 //! as static tlog-tiles resources, auditor packages (`GET /api/v1/export`) and
 //! `POST /api/v1/evidence` for scan reports.
 //!
-//! Reads go through the server's own read-only handle on the store (never the writer's), run
-//! on blocking threads, and see what the latest checkpoint covers. Appends go through the
+//! Reads go through the server's own read-only handles on the store (never the writer's; one
+//! for exports, one for the rest), run on blocking threads, and see what the latest checkpoint
+//! covers. Appends go through the
 //! writer, like webhook deliveries, and are answered once durable.
 
 use std::borrow::Cow;
@@ -81,9 +82,13 @@ fn clip(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The read-only store handle.
 
-/// The server's read-only handle on the store, with what reads cache.
+/// The server's read-only handles on the store, with what reads cache.
 pub struct Reader {
+    /// The handle of every read but exports: one at a time.
     store: Mutex<Option<Store>>,
+    /// The handle of exports alone, so that building a package (which may take long) does not
+    /// hold up the other reads: one export at a time, beside them.
+    exports: Mutex<Option<Store>>,
     /// Per control: entries, latest record time (Unix seconds).
     controls: Mutex<Tally<BTreeMap<String, (u64, i64)>>>,
     /// Gate decisions by (environment, decision), for `/metrics`.
@@ -129,28 +134,67 @@ impl<T: Default> Tally<T> {
     }
 }
 
+/// Which of the [`Reader`]'s store handles a read uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handle {
+    /// The handle of every read but exports.
+    Reads,
+    /// The handle of exports.
+    Export,
+}
+
 impl Reader {
-    /// Wraps a store opened for reading.
-    pub fn new(store: Store) -> Self {
+    /// Wraps two handles on the store, opened for reading: `store` for the reads, `exports`
+    /// for the auditor packages.
+    pub fn new(store: Store, exports: Store) -> Self {
         Self {
             store: Mutex::new(Some(store)),
+            exports: Mutex::new(Some(exports)),
             controls: Mutex::new(Tally::default()),
             gates: Mutex::new(Tally::default()),
         }
+    }
+
+    fn handle(&self, which: Handle) -> &Mutex<Option<Store>> {
+        match which {
+            Handle::Reads => &self.store,
+            Handle::Export => &self.exports,
+        }
+    }
+
+    /// Runs `f` on the store handle `which`, once the read in progress on that handle (if any)
+    /// is done; the other handle's reads go on meanwhile. Blocks.
+    fn with<T>(
+        &self,
+        which: Handle,
+        f: impl FnOnce(&Store, &Self) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let guard = self
+            .handle(which)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let store = guard
+            .as_ref()
+            .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "stopping"))?;
+        f(store, self)
     }
 }
 
 impl Drop for Reader {
     fn drop(&mut self) {
         // The store closes its database by blocking on its own runtime, which must not happen
-        // on a thread that drives async tasks: close it on a thread of its own.
-        let store = self
-            .store
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        if let Some(store) = store {
-            let _ = std::thread::spawn(move || drop(store)).join();
+        // on a thread that drives async tasks: close them on a thread of their own.
+        let stores: Vec<Store> = [&mut self.store, &mut self.exports]
+            .into_iter()
+            .filter_map(|handle| {
+                handle
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+            })
+            .collect();
+        if !stores.is_empty() {
+            let _ = std::thread::spawn(move || drop(stores)).join();
         }
     }
 }
@@ -161,19 +205,19 @@ where
     T: Send + 'static,
     F: FnOnce(&Store, &Reader) -> Result<T, ApiError> + Send + 'static,
 {
+    read_on(state, Handle::Reads, f).await
+}
+
+/// Runs `f` on the read-only store handle `which`, on a blocking thread.
+async fn read_on<T, F>(state: &AppState, which: Handle, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store, &Reader) -> Result<T, ApiError> + Send + 'static,
+{
     let reader = Arc::clone(&state.inner.reader);
-    tokio::task::spawn_blocking(move || {
-        let guard = reader
-            .store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let store = guard
-            .as_ref()
-            .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "stopping"))?;
-        f(store, &reader)
-    })
-    .await
-    .map_err(|e| internal("a read failed", &e))?
+    tokio::task::spawn_blocking(move || reader.with(which, f))
+        .await
+        .map_err(|e| internal("a read failed", &e))?
 }
 
 fn store_error(e: &StoreError) -> ApiError {
@@ -1013,8 +1057,9 @@ pub async fn controls(
 
 /// `GET /api/v1/export?control=…&from=…&to=…&subject=…`: the auditor package of a control's
 /// evidence, as `evident export` writes it (the parameters read as its options do), proven
-/// against the latest checkpoint. Built on a blocking thread with the read handle, compressed
-/// after the handle is released.
+/// against the latest checkpoint. Built on a blocking thread with the exports' own read handle
+/// (the other reads go on meanwhile; a second export waits for the first), compressed after
+/// the handle is released.
 pub async fn export(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1043,7 +1088,7 @@ pub async fn export(
     };
     let created = state.inner.clock.now();
     let verifier = state.inner.verifier.clone();
-    let package = read(&state, move |store, _| {
+    let package = read_on(&state, Handle::Export, move |store, _| {
         evident_package::build(store, &verifier, &q, &scope, created).map_err(|e| export_error(&e))
     })
     .await?;
@@ -1545,6 +1590,51 @@ mod tests {
         );
         assert_eq!(file_name_safe("soc2:CC8.1"), "soc2-CC8.1");
         assert_eq!(file_name_safe("nist:AC-2(1) x"), "nist-AC-2-1--x");
+    }
+
+    /// While an export holds its handle (building a package), a read on the other handle runs
+    /// and completes; and the other way round. No timing: the lock is held by the test itself.
+    #[test]
+    fn an_export_in_progress_does_not_hold_up_the_other_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = Arc::new(Reader::new(
+            Store::open(dir.path()).unwrap(),
+            Store::open(dir.path()).unwrap(),
+        ));
+        for (held, other) in [
+            (Handle::Export, Handle::Reads),
+            (Handle::Reads, Handle::Export),
+        ] {
+            let guard = reader.handle(held).lock().unwrap();
+            // On another thread, as the server runs reads; a wait on the held lock would show
+            // as no answer (bounded, so that a regression fails instead of hanging).
+            let (tx, rx) = std::sync::mpsc::channel();
+            let r = Arc::clone(&reader);
+            let read = std::thread::spawn(move || {
+                let size = r.with(other, |store, r| {
+                    // The held handle is still held: this read did not wait for it.
+                    assert!(r.handle(held).try_lock().is_err());
+                    log_size(store)
+                });
+                let _ = tx.send(size.map_err(|e| format!("{e:?}")));
+            });
+            let size = rx
+                .recv_timeout(std::time::Duration::from_mins(1))
+                .unwrap_or_else(|e| panic!("a read on {other:?} with {held:?} held: {e}"));
+            assert_eq!(size, Ok(0));
+            drop(guard);
+            read.join().unwrap();
+        }
+        // A handle taken by a stop: its reads are refused (not run on nothing), the other's go on.
+        let mut reader = Arc::into_inner(reader).unwrap();
+        drop(reader.exports.get_mut().unwrap().take());
+        let e = reader.with(Handle::Export, |_, _| Ok(())).unwrap_err();
+        assert!(format!("{e:?}").contains("stopping"), "{e:?}");
+        assert!(
+            reader
+                .with(Handle::Reads, |store, _| log_size(store))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! - [`writer`]: the one writer thread that owns the store's lock, batches appends and
 //!   de-duplicates deliveries.
 //! - [`tokens`]: API tokens and their roles, kept hashed in `<store>/tokens.json`.
-//! - [`api`]: the REST API under `/api/v1`, read through a read-only store handle.
+//! - [`api`]: the REST API under `/api/v1`, read through read-only store handles (one of them
+//!   for exports alone).
 //! - [`metrics`]: the counters of `/metrics`.
 //! - [`app`]: the HTTP routes.
 //!
@@ -46,6 +47,8 @@ pub const DEFAULT_MAX_BODY: usize = 5 * 1024 * 1024;
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client has, by default, to send a request's body once its head arrived.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection may refuse every byte of an answer, by default.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a graceful stop lets in-flight requests finish, by default.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// The longest duration [`parse_duration`] accepts.
@@ -78,6 +81,9 @@ pub struct ServerConfig {
     /// A request whose body has not arrived whole within this time after its head is answered
     /// `408` and nothing of it is stored.
     pub body_timeout: Duration,
+    /// A connection whose peer accepts not one byte of an answer for this long (it does not
+    /// read) is closed.
+    pub write_timeout: Duration,
     /// How long a graceful stop lets in-flight requests finish before it closes their
     /// connections.
     pub shutdown_grace: Duration,
@@ -152,6 +158,7 @@ pub struct Server {
 struct Limits {
     header: Duration,
     body: Duration,
+    write: Duration,
     grace: Duration,
 }
 
@@ -166,8 +173,12 @@ impl Server {
         };
         let (handle, writer, info) =
             writer::start(config.store.clone(), options.clone(), config.key)?;
-        // The API reads through a handle of its own, never the writer's.
-        let reader = api::Reader::new(Store::open_with(&config.store, &options)?);
+        // The API reads through handles of its own, never the writer's: one for the reads,
+        // one for the exports (so that building a package holds up no other read).
+        let reader = api::Reader::new(
+            Store::open_with(&config.store, &options)?,
+            Store::open_with(&config.store, &options)?,
+        );
         let state = app::AppState::new(app::StateConfig {
             writer: handle,
             secrets: config.secrets,
@@ -187,6 +198,7 @@ impl Server {
             limits: Limits {
                 header: config.header_timeout,
                 body: config.body_timeout,
+                write: config.write_timeout,
                 grace: config.shutdown_grace,
             },
         })
@@ -226,7 +238,8 @@ impl Server {
 }
 
 /// Accepts HTTP/1 connections on `listener` until `shutdown` completes; each connection has
-/// `limits.header` to send each request head. Then: no more connections, keep-alive ends,
+/// `limits.header` to send each request head, and is closed when its peer accepts no byte of
+/// an answer for `limits.write` ([`WriteTimeout`]). Then: no more connections, keep-alive ends,
 /// in-flight requests get `limits.grace` to finish and whatever is still open is closed
 /// (a request cut off is never acknowledged; what it queued is still written). Handlers get
 /// the peer address as `ConnectInfo<SocketAddr>`.
@@ -267,18 +280,20 @@ async fn serve(
             },
         };
         let Ok(service) = make_service.call(remote).await;
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = http.serve_connection(
+            TokioIo::new(WriteTimeout::new(stream, limits.write)),
+            TowerToHyperService::new(service),
+        );
         let mut stop = stop_rx.clone();
         connections.spawn(async move {
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
-                _ = connection.as_mut() => return,
+                ended = connection.as_mut() => return report_write_timeout(remote, ended),
                 _ = stop.wait_for(|stop| *stop) => {}
             }
             // Finish the request in flight, if any, then close.
             connection.as_mut().graceful_shutdown();
-            let _ = connection.await;
+            report_write_timeout(remote, connection.await);
         });
     }
     drop(listener);
@@ -296,6 +311,133 @@ async fn serve(
         connections.shutdown().await;
     }
     Ok(())
+}
+
+/// Says so when a connection ended because its peer stopped accepting its answer (other ends
+/// of connections are routine: closed by the client, timed out in a request head).
+fn report_write_timeout(remote: SocketAddr, ended: Result<(), hyper::Error>) {
+    let Err(e) = ended else { return };
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            eprintln!("evident serve: closed the connection of {remote}: {io}");
+            return;
+        }
+        source = cause.source();
+    }
+}
+
+/// A connection's stream whose writes give up when the peer accepts nothing: a write that
+/// stays pending for `timeout` (no byte taken in that time) fails with
+/// [`std::io::ErrorKind::TimedOut`], which ends the connection. Every byte taken starts the
+/// time again, so a slow reader is served as long as it reads; reads are not timed here.
+struct WriteTimeout<S> {
+    inner: S,
+    timeout: Duration,
+    /// When the pending write gives up; armed only while a write is pending.
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    armed: bool,
+}
+
+impl<S> WriteTimeout<S> {
+    /// `inner` with writes timed by `timeout` (inside a Tokio runtime with its timer).
+    fn new(inner: S, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            armed: false,
+        }
+    }
+
+    /// What a write of the inner stream that returned `polled` returns: the same when it made
+    /// progress or failed (and the time starts again), pending until the deadline (armed at
+    /// the first pending write) and then an error.
+    fn timed<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        polled: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        if polled.is_ready() {
+            self.armed = false;
+            return polled;
+        }
+        if !self.armed {
+            self.armed = true;
+            let at = tokio::time::Instant::now() + self.timeout;
+            self.deadline.as_mut().reset(at);
+        }
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                self.armed = false;
+                Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "it accepted no byte of the answer for {:?} (--write-timeout)",
+                        self.timeout
+                    ),
+                )))
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteTimeout<S> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteTimeout<S> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.timed(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.timed(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.inner).poll_flush(cx);
+        this.timed(cx, polled)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.timed(cx, polled)
+    }
 }
 
 /// A failure of one incoming connection, not of the listener.
@@ -345,6 +487,77 @@ mod tests {
                 .unwrap_err()
                 .contains("at most")
         );
+    }
+
+    /// A peer that reads nothing: the write gives up after the timeout, not before.
+    #[tokio::test(start_paused = true)]
+    async fn a_write_the_peer_takes_nothing_of_times_out() {
+        use tokio::io::AsyncWriteExt as _;
+        let (server, _peer) = tokio::io::duplex(64);
+        let mut server = WriteTimeout::new(server, Duration::from_secs(1));
+        let started = tokio::time::Instant::now();
+        // Bounded by the test too, so that a wrapper that never gives up fails it.
+        let e = tokio::time::timeout(Duration::from_hours(1), server.write_all(&[b'x'; 1024]))
+            .await
+            .expect("the write gave up by itself")
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
+        assert!(e.to_string().contains("1s"), "{e}");
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+    }
+
+    /// A peer that reads slowly but keeps reading: every byte taken starts the time again, so
+    /// the whole answer goes through although it takes many timeouts' time.
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_reader_is_served_as_long_as_it_reads() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (server, mut peer) = tokio::io::duplex(64);
+        let mut server = WriteTimeout::new(server, Duration::from_secs(1));
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut chunk = [0; 64];
+            loop {
+                tokio::time::sleep(Duration::from_millis(900)).await;
+                match peer.read(&mut chunk).await.unwrap() {
+                    0 => return got,
+                    n => got.extend_from_slice(&chunk[..n]),
+                }
+            }
+        });
+        let started = tokio::time::Instant::now();
+        let answer: Vec<u8> = (0..1024u32).map(|i| (i % 251) as u8).collect();
+        server.write_all(&answer).await.unwrap();
+        server.shutdown().await.unwrap();
+        assert!(
+            started.elapsed() > Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(reader.await.unwrap(), answer);
+    }
+
+    /// Nothing to send, nothing timed: an idle connection is the header timeout's business,
+    /// and reads go through untouched.
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_connection_is_not_timed_and_reads_pass_through() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (server, mut peer) = tokio::io::duplex(64);
+        let mut server = WriteTimeout::new(server, Duration::from_secs(1));
+        tokio::time::sleep(Duration::from_hours(1)).await;
+        peer.write_all(b"GET /healthz").await.unwrap();
+        let mut head = [0; 12];
+        server.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"GET /healthz");
+        server.write_all(b"200").await.unwrap();
+        let mut answer = [0; 3];
+        peer.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"200");
+        // A stall after progress still times out.
+        let e = tokio::time::timeout(Duration::from_hours(1), server.write_all(&[0; 1024]))
+            .await
+            .expect("the write gave up by itself")
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}");
     }
 
     proptest::proptest! {

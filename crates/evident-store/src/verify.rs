@@ -10,8 +10,6 @@
 //!    deleted by a later deletion entry after its retention period);
 //! 5. the index holds exactly the entries of the log.
 
-use std::collections::HashMap;
-
 use evident_ledger::Hash;
 use evident_ledger::checkpoint::{self, Checkpoint};
 use evident_ledger::dsse;
@@ -146,31 +144,26 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
                 }
                 Chunk::Failed(e) => return Err(e),
             };
-            let leaves: Vec<Hash> = entries.par_iter().map(|e| merkle::leaf_hash(e)).collect();
+            // Everything per entry runs on the pool, a batch of signatures at a time: parse,
+            // check, leaf hash, signature, index row. Only the tree is extended in order here.
             let checked: Vec<Checked> = entries
                 .par_chunks(SIGNATURE_BATCH)
                 .enumerate()
                 .map(|(i, batch)| {
-                    check_batch(
-                        first + (i * SIGNATURE_BATCH) as u64,
-                        batch,
-                        size,
-                        &key_id,
-                        &key,
-                    )
+                    let from = first + (i * SIGNATURE_BATCH) as u64;
+                    let mut checked = check_batch(from, batch, size, &key_id, &key);
+                    check_index(&rows, &mut checked);
+                    checked
                 })
                 .collect();
-            tree.extend(leaves.iter().copied());
-            let mut good = Vec::with_capacity(entries.len());
-            for (batch, problems) in checked {
-                good.extend(batch);
-                report.problems.extend(problems);
+            for batch in checked {
+                tree.extend(batch.leaves.iter().copied());
+                report.signatures_verified += batch.good.len() as u64;
+                report.problems.extend(batch.problems);
+                with_content.extend(batch.good.into_iter().filter(|(_, e)| {
+                    !e.record.blobs.is_empty() || e.record.kind == EvidenceKind::Deletion
+                }));
             }
-            report.signatures_verified += good.len() as u64;
-            check_index(first, &rows, &good, &leaves, &mut report);
-            with_content.extend(good.into_iter().filter(|(_, e)| {
-                !e.record.blobs.is_empty() || e.record.kind == EvidenceKind::Deletion
-            }));
         }
         Ok(())
     })?;
@@ -279,8 +272,17 @@ fn read_chunks(store: &Store, size: u64, tx: &std::sync::mpsc::SyncSender<Chunk>
     }
 }
 
-/// Entries that passed, and the problems of those that did not.
-type Checked = (Vec<(u64, LogEntry)>, Vec<Problem>);
+/// A run of entries checked together.
+struct Checked {
+    /// The leaf hash of every entry of the run, in order.
+    leaves: Vec<Hash>,
+    /// The entries that passed, with their leaf hashes.
+    good: Vec<(u64, LogEntry)>,
+    /// The leaf hash of each good entry (parallel to `good`).
+    good_leaves: Vec<Hash>,
+    /// What is wrong with the others.
+    problems: Vec<Problem>,
+}
 
 /// Bundles read, hashed and checked together.
 const BUNDLES_PER_CHUNK: u64 = 64;
@@ -304,11 +306,16 @@ fn check_batch(
     };
     let mut problems = Vec::new();
     let mut good = Vec::with_capacity(batch.len());
+    let mut good_leaves = Vec::with_capacity(batch.len());
+    let leaves: Vec<Hash> = batch.iter().map(|e| merkle::leaf_hash(e)).collect();
     for (i, bytes) in batch.iter().enumerate() {
         let seq = first + i as u64;
         match LogEntry::from_bytes(bytes) {
             Ok(entry) => match check_entry(&entry) {
-                Ok(()) => good.push((seq, entry)),
+                Ok(()) => {
+                    good.push((seq, entry));
+                    good_leaves.push(leaves[i]);
+                }
                 Err(what) => problems.push(problem(Some(seq), place(seq), what)),
             },
             Err(e) => problems.push(problem(Some(seq), place(seq), e.to_string())),
@@ -343,19 +350,30 @@ fn check_batch(
         .collect();
     if !batchable || !evident_ledger::batch::verify_same_key(key, &items) {
         let trusted = [(key_id.to_owned(), *key)];
-        good.retain(|(seq, entry)| match entry.envelope.verify(&trusted) {
-            Ok(_) => true,
-            Err(e) => {
-                problems.push(problem(
-                    Some(*seq),
-                    place(*seq),
+        let mut kept = Vec::with_capacity(good.len());
+        let mut kept_leaves = Vec::with_capacity(good.len());
+        for ((seq, entry), leaf) in good.into_iter().zip(good_leaves) {
+            match entry.envelope.verify(&trusted) {
+                Ok(_) => {
+                    kept.push((seq, entry));
+                    kept_leaves.push(leaf);
+                }
+                Err(e) => problems.push(problem(
+                    Some(seq),
+                    place(seq),
                     format!("the envelope signature does not verify with the log's key: {e}"),
-                ));
-                false
+                )),
             }
-        });
+        }
+        good = kept;
+        good_leaves = kept_leaves;
     }
-    (good, problems)
+    Checked {
+        leaves,
+        good,
+        good_leaves,
+        problems,
+    }
 }
 
 fn check_tiles(store: &Store, tree: &MemoryTree, size: u64, report: &mut VerifyReport) {
@@ -515,36 +533,32 @@ fn check_blobs(
     Ok((verified, deleted))
 }
 
-fn check_index(
-    from: u64,
-    rows: &[crate::index::Summary],
-    entries: &[(u64, LogEntry)],
-    leaves: &[Hash],
-    report: &mut VerifyReport,
-) {
-    let by_seq: HashMap<u64, &crate::index::Summary> = rows.iter().map(|r| (r.seq, r)).collect();
-    for (seq, entry) in entries {
-        let Some(row) = by_seq.get(seq) else {
-            report.problems.push(problem(
+/// Compares the good entries of a checked run with their index rows (`rows`: by sequence
+/// number, possibly with gaps).
+fn check_index(rows: &[crate::index::Summary], checked: &mut Checked) {
+    let rebuild = "(the index is derived data: delete index.sqlite, or drop the PostgreSQL schema, and the next append rebuilds it)";
+    for ((seq, entry), leaf) in checked.good.iter().zip(&checked.good_leaves) {
+        let Ok(at) = rows.binary_search_by_key(seq, |r| r.seq) else {
+            checked.problems.push(problem(
                 Some(*seq),
                 "index.sqlite",
-                "the entry is not indexed (the index is derived data: delete index.sqlite, or drop the PostgreSQL schema, and the next append rebuilds it)",
+                format!("the entry is not indexed {rebuild}"),
             ));
             continue;
         };
-        let leaf = hex::encode(leaves[usize::try_from(seq - from).unwrap_or(usize::MAX)]);
-        let mut controls = entry.record.controls.clone();
-        controls.sort();
+        let row = &rows[at];
+        let mut controls: Vec<&str> = entry.record.controls.iter().map(String::as_str).collect();
+        controls.sort_unstable();
         controls.dedup();
-        if row.leaf_hash != leaf
+        if row.leaf_hash != hex::encode(leaf)
             || row.kind != entry.record.kind.as_str()
             || row.subject != entry.record.subject
-            || row.controls != controls
+            || !row.controls.iter().map(String::as_str).eq(controls)
         {
-            report.problems.push(problem(
+            checked.problems.push(problem(
                 Some(*seq),
                 "index.sqlite",
-                "the index row does not match the entry (the index is derived data: delete index.sqlite, or drop the PostgreSQL schema, and the next append rebuilds it)",
+                format!("the index row does not match the entry {rebuild}"),
             ));
         }
     }

@@ -275,6 +275,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = evident_server::parse_duration)]
     pub body_timeout: std::time::Duration,
 
+    /// How long a client may accept not one byte of an answer (it does not read it); then the
+    /// connection is closed. A client that keeps reading, however slowly, is not cut off.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = evident_server::parse_duration)]
+    pub write_timeout: std::time::Duration,
+
     /// On SIGTERM or Ctrl-C: how long requests in flight may still finish before their
     /// connections are closed (what was acknowledged is written either way).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = evident_server::parse_duration)]

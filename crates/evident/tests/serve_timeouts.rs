@@ -1,6 +1,7 @@
 //! `evident serve` and slow clients: the real binary on 127.0.0.1 with short time limits. A
 //! client that stalls in its request head is disconnected, one that stalls in its body gets
-//! `408` and nothing of it is stored, and a graceful stop (SIGTERM) with stalled clients still
+//! `408` and nothing of it is stored, one that never reads its answers is disconnected, and a
+//! graceful stop (SIGTERM) with stalled clients still
 //! ends within its grace period, with every acknowledged delivery in the log. Readiness is the
 //! `listening on` line; the only waits are for the server's own time limits, bounded by
 //! generous margins for a loaded machine.
@@ -349,4 +350,80 @@ fn sigterm_with_stalled_clients_stops_within_the_grace_period() {
         acked.len(),
         stored.len()
     );
+}
+
+#[test]
+fn a_client_that_never_reads_its_answers_is_disconnected() {
+    let env = Env::new("evident.test/timeouts-write");
+    // Read timeouts far longer than the test: only the write timeout can end the connection.
+    let write_timeout = Duration::from_secs(1);
+    let server = serve(
+        &env,
+        &[
+            "--header-timeout",
+            "10m",
+            "--body-timeout",
+            "10m",
+            "--write-timeout",
+            "1s",
+        ],
+    );
+    let addr = addr(&server);
+    let openapi_len = server
+        .request("GET", "/api/openapi.json", None, &[], None)
+        .body
+        .len();
+    assert!(openapi_len > 10_000, "{openapi_len}");
+
+    // Pipelined requests for the OpenAPI document (about 50 kB each) without reading a byte of
+    // the answers: they fill the socket buffers on both sides, the server's writes stall. The
+    // client goes on sending requests until a write fails: refused once the server has closed
+    // the connection (reset), or timed out when it never does.
+    let started = Instant::now();
+    let mut stalled = Raw::connect(&addr);
+    stalled
+        .stream
+        .get_mut()
+        .set_write_timeout(Some(MARGIN))
+        .unwrap();
+    let request = b"GET /api/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    let mut sent = 0usize;
+    let refused = loop {
+        match stalled.stream.get_mut().write_all(request) {
+            Ok(()) => sent += 1,
+            Err(e) => break e,
+        }
+        // Meanwhile, other clients are served.
+        if sent == 500 {
+            let health = server.request("GET", "/healthz", None, &[], None);
+            assert_eq!(health.status, 200);
+        }
+    };
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            refused.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe | ErrorKind::ConnectionAborted
+        ),
+        "the server did not close the connection of a client that reads nothing: {refused} \
+         after {took:?} and {sent} requests"
+    );
+    assert!(sent > 500, "{sent} requests sent");
+    assert!(took >= write_timeout && took < MARGIN, "{took:?}");
+    // Whatever the client reads now ends (end of stream or reset) before all the answers it
+    // asked for.
+    let rest = stalled.closed_by_server();
+    assert!(
+        rest.len() < sent * openapi_len,
+        "{} bytes of {sent} answers",
+        rest.len()
+    );
+
+    // The server goes on serving.
+    let health = server.request("GET", "/healthz", None, &[], None);
+    assert_eq!(
+        (health.status, health.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
+    server.terminate();
 }

@@ -54,6 +54,7 @@ pub fn run(
         sod_policy: sod_policy(&config),
         header_timeout: args.header_timeout,
         body_timeout: args.body_timeout,
+        write_timeout: args.write_timeout,
         shutdown_grace: args.shutdown_grace,
     })
     .with_context(|| format!("cannot serve the evidence store {}", dir.display()))?;
