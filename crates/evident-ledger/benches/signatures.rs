@@ -28,7 +28,7 @@ fn per_signature(per_call: usize, f: &dyn Fn()) -> f64 {
 fn main() {
     let key = SigningKey::from_bytes(&[42; 32]);
     let vk = key.verifying_key();
-    let messages: Vec<Vec<u8>> = (0..1024)
+    let messages: Vec<Vec<u8>> = (0..4096)
         .map(|i| format!("DSSEv1 28 application/vnd.in-toto+json 1000 {i:0>1000}").into_bytes())
         .collect();
     let signatures: Vec<Signature> = messages.iter().map(|m| key.sign(m)).collect();
@@ -39,7 +39,7 @@ fn main() {
         }
     });
     println!("  verify_strict, one at a time           {single:7.2}");
-    for n in [64usize, 256, 1024] {
+    for n in [64usize, 256, 1024, 4096] {
         let refs: Vec<&[u8]> = messages[..n].iter().map(Vec::as_slice).collect();
         let keys = vec![vk; n];
         let dalek = per_signature(n, &|| {

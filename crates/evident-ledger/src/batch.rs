@@ -76,18 +76,19 @@ pub fn verify_same_key(key: &VerifyingKey, items: &[(&[u8], &Signature)]) -> boo
         hs.push(Scalar::from_bytes_mod_order_wide(&hram));
     }
     let seed: [u8; 64] = transcript.finalize().into();
-    let zs: Vec<Scalar> = (0..items.len() as u64)
-        .map(|i| {
-            let block: [u8; 64] = Sha512::new()
-                .chain_update(seed)
-                .chain_update(i.to_le_bytes())
-                .finalize()
-                .into();
-            let mut z = [0u8; 16];
-            z.copy_from_slice(&block[..16]);
-            Scalar::from(u128::from_le_bytes(z))
-        })
-        .collect();
+    // Four 128-bit coefficients from each 64-byte block SHA-512(seed ‖ j).
+    let mut zs: Vec<Scalar> = Vec::with_capacity(items.len());
+    for j in 0..items.len().div_ceil(4) as u64 {
+        let block: [u8; 64] = Sha512::new()
+            .chain_update(seed)
+            .chain_update(j.to_le_bytes())
+            .finalize()
+            .into();
+        for z in block.chunks_exact(16).take(items.len() - zs.len()) {
+            let z: [u8; 16] = z.try_into().expect("16-byte chunks");
+            zs.push(Scalar::from(u128::from_le_bytes(z)));
+        }
+    }
     let b_coefficient: Scalar = zs.iter().zip(&ss).map(|(z, s)| z * s).sum();
     let a_coefficient: Scalar = zs.iter().zip(&hs).map(|(z, h)| z * h).sum();
     let sum = EdwardsPoint::vartime_multiscalar_mul(

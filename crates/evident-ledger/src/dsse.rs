@@ -283,7 +283,7 @@ pub(crate) mod base64_field {
         decode(&text).map_err(de::Error::custom)
     }
 
-    fn decode(text: &str) -> Result<Vec<u8>, String> {
+    pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
         LENIENT_STANDARD
             .decode(text.as_bytes())
             .or_else(|_| LENIENT_URL_SAFE.decode(text.as_bytes()))

@@ -7,11 +7,14 @@
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies.
 //! - [`tlog_proof`]: C2SP `tlog-proof@v1`, the offline proof of one entry.
 //! - [`dsse`] and [`statement`]: in-toto Statement v1 inside DSSE envelopes.
+//! - [`record`]: the log entry; [`entry_view`]: the same read for verification without
+//!   copying it.
 //! - [`jcs`]: RFC 8785 canonical JSON, used wherever bytes are hashed or signed.
 
 pub mod batch;
 pub mod checkpoint;
 pub mod dsse;
+pub mod entry_view;
 pub mod jcs;
 mod jcs_simple;
 pub mod merkle;

@@ -368,7 +368,7 @@ fn hex_lengths(algorithm: &str) -> Option<&'static [usize]> {
     })
 }
 
-fn check_digest(algorithm: &str, value: &str) -> Result<(), String> {
+pub(crate) fn check_digest(algorithm: &str, value: &str) -> Result<(), String> {
     if value.is_empty() {
         return Err("is empty".to_owned());
     }

@@ -45,6 +45,10 @@ use evident_store::keys::LogKey;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 
+/// The allocator of the `evident` binary, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRET: &[u8] = b"evident-bench-webhook-secret";
 const PAYLOAD: &str = "webhooks/github/push/payload.json";
 

@@ -198,42 +198,60 @@ impl SqliteIndex {
     /// What `ledger verify` compares, for the entries in `[from, below)`, in two range scans:
     /// (seq, kind, subject, hex leaf hash, sorted controls).
     pub async fn summaries(&self, from: u64, below: u64) -> Result<Vec<Summary>, IndexError> {
-        // The whole range as one JSON array of `[seq, kind, subject, leaf_hash, [controls]]`:
-        // one row crosses the driver instead of one per entry, and rows crossing the driver's
-        // worker thread are what costs here. The order is put right below, whatever the
-        // aggregate's order was.
-        let text: Option<String> = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(e.seq, e.kind, e.subject, e.leaf_hash,
-                    json((SELECT json_group_array(c.control) FROM evidence_control c
-                          WHERE c.seq = e.seq))))
-             FROM (SELECT * FROM evidence WHERE seq >= ? AND seq < ? ORDER BY seq) e",
+        // Each scan as one JSON array: one row crosses the driver instead of one per entry, and
+        // rows crossing the driver's worker thread are what costs here. The order is put right
+        // below, whatever the aggregates' order was.
+        let scan = |sql: &'static str| {
+            sqlx::query_scalar::<_, Option<String>>(sql)
+                .bind(to_i64(from))
+                .bind(to_i64(below))
+                .fetch_one(&self.pool)
+        };
+        let entries = scan(
+            "SELECT json_group_array(json_array(seq, kind, subject, leaf_hash)) FROM
+             (SELECT seq, kind, subject, leaf_hash FROM evidence
+              WHERE seq >= ?1 AND seq < ?2 ORDER BY seq)",
         )
-        .bind(to_i64(from))
-        .bind(to_i64(below))
-        .fetch_one(&self.pool)
+        .await?;
+        let controls = scan(
+            "SELECT json_group_array(json_array(seq, control)) FROM
+             (SELECT seq, control FROM evidence_control
+              WHERE seq >= ?1 AND seq < ?2 ORDER BY seq, control)",
+        )
         .await?;
         let decode = |e: serde_json::Error| {
             IndexError::Db(sqlx::Error::Decode(
                 format!("the index rows of entries {from}..{below}: {e}").into(),
             ))
         };
-        let rows: Vec<(u64, String, String, String, Vec<String>)> =
-            serde_json::from_str(text.as_deref().unwrap_or("[]")).map_err(decode)?;
+        let rows: Vec<(u64, String, String, String)> =
+            serde_json::from_str(entries.as_deref().unwrap_or("[]")).map_err(decode)?;
+        let mut controls: Vec<(u64, String)> =
+            serde_json::from_str(controls.as_deref().unwrap_or("[]")).map_err(decode)?;
+        if !controls.is_sorted() {
+            controls.sort();
+        }
         let mut out: Vec<Summary> = rows
             .into_iter()
-            .map(|(seq, kind, subject, leaf_hash, mut controls)| {
-                controls.sort();
-                Summary {
-                    seq,
-                    kind,
-                    subject,
-                    leaf_hash,
-                    controls,
-                }
+            .map(|(seq, kind, subject, leaf_hash)| Summary {
+                seq,
+                kind,
+                subject,
+                leaf_hash,
+                controls: Vec::new(),
             })
             .collect();
         if !out.is_sorted_by_key(|s| s.seq) {
             out.sort_by_key(|s| s.seq);
+        }
+        let mut at = 0;
+        for (seq, control) in controls {
+            while at < out.len() && out[at].seq < seq {
+                at += 1;
+            }
+            if let Some(row) = out.get_mut(at).filter(|r| r.seq == seq) {
+                row.controls.push(control);
+            }
         }
         Ok(out)
     }

@@ -130,29 +130,37 @@ pub fn tile_width(level: u8, n: u64, size: u64) -> u64 {
 
 /// Splits an entry bundle into its entries.
 pub fn parse_bundle(path: &str, bytes: &[u8]) -> Result<Vec<Vec<u8>>, TileError> {
+    Ok(bundle_spans(path, bytes)?
+        .into_iter()
+        .map(|span| bytes[span].to_vec())
+        .collect())
+}
+
+/// Where each entry of an entry bundle lies in its bytes.
+pub fn bundle_spans(path: &str, bytes: &[u8]) -> Result<Vec<std::ops::Range<usize>>, TileError> {
     let mut out = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        if rest.len() < 2 {
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some(prefix) = bytes.get(at..at + 2) else {
             return Err(TileError::Malformed {
                 path: path.to_owned(),
                 what: format!("a length prefix is cut off after {} entries", out.len()),
             });
-        }
-        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-        rest = &rest[2..];
-        if rest.len() < len {
+        };
+        let len = usize::from(u16::from_be_bytes([prefix[0], prefix[1]]));
+        at += 2;
+        if bytes.len() - at < len {
             return Err(TileError::Malformed {
                 path: path.to_owned(),
                 what: format!(
                     "entry {} claims {len} bytes but only {} remain",
                     out.len(),
-                    rest.len()
+                    bytes.len() - at
                 ),
             });
         }
-        out.push(rest[..len].to_vec());
-        rest = &rest[len..];
+        out.push(at..at + len);
+        at += len;
     }
     Ok(out)
 }
@@ -447,16 +455,27 @@ impl TileDir {
 
     /// Reads entry bundle `n` holding `width` entries.
     pub fn read_entries(&self, n: u64, width: u64) -> Result<Vec<Vec<u8>>, TileError> {
+        let (bytes, spans) = self.read_bundle(n, width)?;
+        Ok(spans.into_iter().map(|span| bytes[span].to_vec()).collect())
+    }
+
+    /// Reads entry bundle `n` holding `width` entries, as its bytes and where each entry lies
+    /// in them.
+    pub fn read_bundle(
+        &self,
+        n: u64,
+        width: u64,
+    ) -> Result<(Vec<u8>, Vec<std::ops::Range<usize>>), TileError> {
         let rel = entries_path(n, width);
         let bytes = self.read(&rel)?;
-        let entries = parse_bundle(&rel, &bytes)?;
-        if entries.len() as u64 != width {
+        let spans = bundle_spans(&rel, &bytes)?;
+        if spans.len() as u64 != width {
             return Err(TileError::Malformed {
                 path: rel,
-                what: format!("{} entries where {width} are expected", entries.len()),
+                what: format!("{} entries where {width} are expected", spans.len()),
             });
         }
-        Ok(entries)
+        Ok((bytes, spans))
     }
 
     /// Writes entry bundle `n` (its width is the number of entries).
@@ -486,9 +505,16 @@ impl TileDir {
     pub fn write_checkpoint(&self, note: &str) -> Result<(), TileError> {
         // Not locked: the checkpoint is replaced by every append (in a versioned bucket, each
         // one stays as a version).
-        if self.write("checkpoint", note.as_bytes(), false)?.is_none() {
+        if let Medium::S3 { .. } = self.medium {
+            self.write("checkpoint", note.as_bytes(), false)?;
             return Ok(());
         }
+        let path = self.root.join("checkpoint");
+        fsutil::replace_keeping_spare(&path, note.as_bytes()).map_err(|source| TileError::Io {
+            action: "write",
+            path,
+            source,
+        })?;
         fsutil::sync_dir(&self.root).map_err(|source| TileError::Io {
             action: "sync",
             path: self.root.clone(),

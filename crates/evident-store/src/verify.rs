@@ -13,6 +13,7 @@
 use evident_ledger::Hash;
 use evident_ledger::checkpoint::{self, Checkpoint};
 use evident_ledger::dsse;
+use evident_ledger::entry_view::EntryView;
 use evident_ledger::merkle::{self, MemoryTree, NodeSource};
 use evident_ledger::note::Verifier;
 use evident_ledger::record::{EvidenceKind, LogEntry};
@@ -132,12 +133,13 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
     std::thread::scope(|scope| -> Result<(), StoreError> {
         scope.spawn(move || read_chunks(store, size, &tx));
         for chunk in rx {
-            let (first, entries, rows) = match chunk {
+            let (first, bundles, spans, rows) = match chunk {
                 Chunk::Entries {
                     first,
-                    entries,
+                    bundles,
+                    spans,
                     rows,
-                } => (first, entries, rows),
+                } => (first, bundles, spans, rows),
                 Chunk::Broken(p) => {
                     report.problems.push(p);
                     break;
@@ -146,23 +148,23 @@ pub fn verify(store: &Store, verifier: &Verifier) -> Result<VerifyReport, StoreE
             };
             // Everything per entry runs on the pool, a batch of signatures at a time: parse,
             // check, leaf hash, signature, index row. Only the tree is extended in order here.
+            let entries: Vec<&[u8]> = spans
+                .iter()
+                .map(|(b, span)| &bundles[*b][span.clone()])
+                .collect();
             let checked: Vec<Checked> = entries
                 .par_chunks(SIGNATURE_BATCH)
                 .enumerate()
                 .map(|(i, batch)| {
                     let from = first + (i * SIGNATURE_BATCH) as u64;
-                    let mut checked = check_batch(from, batch, size, &key_id, &key);
-                    check_index(&rows, &mut checked);
-                    checked
+                    check_batch(from, batch, size, &key_id, &key, &rows)
                 })
                 .collect();
             for batch in checked {
                 tree.extend(batch.leaves.iter().copied());
-                report.signatures_verified += batch.good.len() as u64;
+                report.signatures_verified += batch.good;
                 report.problems.extend(batch.problems);
-                with_content.extend(batch.good.into_iter().filter(|(_, e)| {
-                    !e.record.blobs.is_empty() || e.record.kind == EvidenceKind::Deletion
-                }));
+                with_content.extend(batch.with_content);
             }
         }
         Ok(())
@@ -223,7 +225,9 @@ enum Chunk {
     /// Entries from `first` on, and the index rows for them.
     Entries {
         first: u64,
-        entries: Vec<Vec<u8>>,
+        /// The bundles' bytes, and where each entry lies in them (bundle, span), in order.
+        bundles: Vec<Vec<u8>>,
+        spans: Vec<(usize, std::ops::Range<usize>)>,
         rows: Vec<crate::index::Summary>,
     },
     /// A bundle that cannot be read: the log ends there for verification.
@@ -237,14 +241,18 @@ fn read_chunks(store: &Store, size: u64, tx: &std::sync::mpsc::SyncSender<Chunk>
     let mut n = 0;
     while tile_width(0, n, size) > 0 {
         let first = n * TILE_WIDTH;
-        let mut entries: Vec<Vec<u8>> = Vec::new();
+        let mut bundles: Vec<Vec<u8>> = Vec::new();
+        let mut spans = Vec::new();
         for _ in 0..BUNDLES_PER_CHUNK {
             let width = tile_width(0, n, size);
             if width == 0 {
                 break;
             }
-            match store.tiles().read_entries(n, width) {
-                Ok(bundle) => entries.extend(bundle),
+            match store.tiles().read_bundle(n, width) {
+                Ok((bytes, bundle)) => {
+                    spans.extend(bundle.into_iter().map(|span| (bundles.len(), span)));
+                    bundles.push(bytes);
+                }
                 Err(e) => {
                     let _ = tx.send(Chunk::Broken(problem(
                         Some(n * TILE_WIDTH),
@@ -256,11 +264,12 @@ fn read_chunks(store: &Store, size: u64, tx: &std::sync::mpsc::SyncSender<Chunk>
             }
             n += 1;
         }
-        let below = first + entries.len() as u64;
+        let below = first + spans.len() as u64;
         let chunk = match store.index_summaries(first, below) {
             Ok(rows) => Chunk::Entries {
                 first,
-                entries,
+                bundles,
+                spans,
                 rows,
             },
             Err(e) => Chunk::Failed(e),
@@ -276,10 +285,10 @@ fn read_chunks(store: &Store, size: u64, tx: &std::sync::mpsc::SyncSender<Chunk>
 struct Checked {
     /// The leaf hash of every entry of the run, in order.
     leaves: Vec<Hash>,
-    /// The entries that passed, with their leaf hashes.
-    good: Vec<(u64, LogEntry)>,
-    /// The leaf hash of each good entry (parallel to `good`).
-    good_leaves: Vec<Hash>,
+    /// How many entries passed every check, signature included.
+    good: u64,
+    /// The good entries whose content is checked afterwards (blobs, deletions).
+    with_content: Vec<(u64, LogEntry)>,
     /// What is wrong with the others.
     problems: Vec<Problem>,
 }
@@ -287,16 +296,119 @@ struct Checked {
 /// Bundles read, hashed and checked together.
 const BUNDLES_PER_CHUNK: u64 = 64;
 /// Signatures verified in one batch.
-const SIGNATURE_BATCH: usize = 256;
+const SIGNATURE_BATCH: usize = 4096;
+
+/// An entry that passed every check but its signature and the index's.
+struct Parsed<'a> {
+    seq: u64,
+    reading: Reading<'a>,
+    /// What the log key's signature covers, and the signature.
+    signed: Option<(Vec<u8>, ed25519_dalek::Signature)>,
+}
+
+/// How an entry was read.
+enum Reading<'a> {
+    /// Borrowed from the bundle (see [`EntryView`]), with the owned entry too where its
+    /// content is checked afterwards.
+    View(EntryView<'a>, Option<LogEntry>),
+    /// Owned: the entries the borrowed reading leaves to the owned one.
+    Owned(LogEntry),
+}
+
+impl Reading<'_> {
+    fn kind(&self) -> EvidenceKind {
+        match self {
+            Self::View(v, _) => v.kind,
+            Self::Owned(e) => e.record.kind,
+        }
+    }
+
+    fn subject(&self) -> &str {
+        match self {
+            Self::View(v, _) => v.subject,
+            Self::Owned(e) => &e.record.subject,
+        }
+    }
+
+    fn controls(&self) -> Vec<&str> {
+        match self {
+            Self::View(v, _) => v.controls.clone(),
+            Self::Owned(e) => e.record.controls.iter().map(String::as_str).collect(),
+        }
+    }
+
+    fn owned(&self) -> Option<&LogEntry> {
+        match self {
+            Self::View(_, e) => e.as_ref(),
+            Self::Owned(e) => Some(e),
+        }
+    }
+
+    fn into_owned(self) -> Option<LogEntry> {
+        match self {
+            Self::View(_, e) => e,
+            Self::Owned(e) => Some(e),
+        }
+    }
+
+    /// The log key's signature and the bytes it covers (taken out of a borrowed reading);
+    /// `None` when the entry carries none that can be batched (it is then checked alone).
+    fn take_signed(&mut self, key_id: &str) -> Option<(Vec<u8>, ed25519_dalek::Signature)> {
+        match self {
+            Self::View(view, _) => {
+                let (_, sig) = view.signatures.iter().find(|(k, _)| *k == key_id)?;
+                let sig = ed25519_dalek::Signature::from_bytes(sig);
+                Some((std::mem::take(&mut view.pae), sig))
+            }
+            Self::Owned(entry) => {
+                let sig = entry
+                    .envelope
+                    .signatures
+                    .iter()
+                    .find(|s| s.keyid == key_id)
+                    .and_then(|s| ed25519_dalek::Signature::from_slice(&s.sig).ok())?;
+                Some((
+                    dsse::pae(&entry.envelope.payload_type, &entry.envelope.payload),
+                    sig,
+                ))
+            }
+        }
+    }
+}
+
+/// Reads one entry: borrowed where it can be (see [`EntryView`]), owned otherwise, which names
+/// what is wrong.
+fn parse(bytes: &[u8]) -> Result<Reading<'_>, String> {
+    if let Some(view) = EntryView::read(bytes)
+        && times_in_order(view.recorded_at, view.retain_until)
+    {
+        // The content of these is checked afterwards, from the owned entry.
+        let owned = if view.has_blobs || view.kind == EvidenceKind::Deletion {
+            Some(LogEntry::from_bytes(bytes).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        return Ok(Reading::View(view, owned));
+    }
+    let entry = LogEntry::from_bytes(bytes).map_err(|e| e.to_string())?;
+    check_entry(&entry)?;
+    Ok(Reading::Owned(entry))
+}
+
+fn times_in_order(recorded: &str, retain: &str) -> bool {
+    matches!((timefmt::parse(recorded), timefmt::parse(retain)), (Ok(r), Ok(k)) if k >= r)
+}
 
 /// Parses and checks a run of entries starting at `first`, verifying their signatures in one
-/// batch; when the batch fails, each signature is checked alone to name the bad ones.
+/// batch; when the batch fails, each signature is checked alone to name the bad ones. Then
+/// compares the good ones with their index rows.
 fn check_batch(
     first: u64,
-    batch: &[Vec<u8>],
+    batch: &[&[u8]],
     size: u64,
     key_id: &str,
     key: &ed25519_dalek::VerifyingKey,
+    rows: &[crate::index::Summary],
 ) -> Checked {
     let place = |seq: u64| {
         format!(
@@ -305,73 +417,74 @@ fn check_batch(
         )
     };
     let mut problems = Vec::new();
-    let mut good = Vec::with_capacity(batch.len());
-    let mut good_leaves = Vec::with_capacity(batch.len());
     let leaves: Vec<Hash> = batch.iter().map(|e| merkle::leaf_hash(e)).collect();
+    let mut good: Vec<Parsed<'_>> = Vec::with_capacity(batch.len());
     for (i, bytes) in batch.iter().enumerate() {
         let seq = first + i as u64;
-        match LogEntry::from_bytes(bytes) {
-            Ok(entry) => match check_entry(&entry) {
-                Ok(()) => {
-                    good.push((seq, entry));
-                    good_leaves.push(leaves[i]);
-                }
-                Err(what) => problems.push(problem(Some(seq), place(seq), what)),
-            },
-            Err(e) => problems.push(problem(Some(seq), place(seq), e.to_string())),
+        match parse(bytes) {
+            Ok(mut reading) => {
+                let signed = reading.take_signed(key_id);
+                good.push(Parsed {
+                    seq,
+                    reading,
+                    signed,
+                });
+            }
+            Err(what) => problems.push(problem(Some(seq), place(seq), what)),
         }
     }
     // Signatures: all of the batch at once.
-    let mut messages = Vec::with_capacity(good.len());
-    let mut signatures = Vec::with_capacity(good.len());
-    let mut batchable = true;
-    for (_, entry) in &good {
-        let sig = entry
-            .envelope
-            .signatures
-            .iter()
-            .find(|s| s.keyid == key_id)
-            .and_then(|s| ed25519_dalek::Signature::from_slice(&s.sig).ok());
-        match sig {
-            Some(sig) => {
-                messages.push(dsse::pae(
-                    &entry.envelope.payload_type,
-                    &entry.envelope.payload,
-                ));
-                signatures.push(sig);
-            }
-            None => batchable = false,
-        }
-    }
-    let items: Vec<(&[u8], &ed25519_dalek::Signature)> = messages
+    let batchable = good.iter().all(|p| p.signed.is_some());
+    let items: Vec<(&[u8], &ed25519_dalek::Signature)> = good
         .iter()
-        .map(Vec::as_slice)
-        .zip(&signatures)
+        .filter_map(|p| p.signed.as_ref().map(|(m, s)| (m.as_slice(), s)))
         .collect();
     if !batchable || !evident_ledger::batch::verify_same_key(key, &items) {
         let trusted = [(key_id.to_owned(), *key)];
         let mut kept = Vec::with_capacity(good.len());
-        let mut kept_leaves = Vec::with_capacity(good.len());
-        for ((seq, entry), leaf) in good.into_iter().zip(good_leaves) {
-            match entry.envelope.verify(&trusted) {
-                Ok(_) => {
-                    kept.push((seq, entry));
-                    kept_leaves.push(leaf);
-                }
+        for p in good {
+            // Checked alone from the owned entry, whose envelope names what is wrong.
+            let bytes = &batch[usize::try_from(p.seq - first).unwrap_or(usize::MAX)];
+            let verdict = match p.reading.owned() {
+                Some(entry) => entry
+                    .envelope
+                    .verify(&trusted)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                None => LogEntry::from_bytes(bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|e| {
+                        e.envelope
+                            .verify(&trusted)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    }),
+            };
+            match verdict {
+                Ok(()) => kept.push(p),
                 Err(e) => problems.push(problem(
-                    Some(seq),
-                    place(seq),
+                    Some(p.seq),
+                    place(p.seq),
                     format!("the envelope signature does not verify with the log's key: {e}"),
                 )),
             }
         }
         good = kept;
-        good_leaves = kept_leaves;
     }
+    check_index(rows, &good, &leaves, first, &mut problems);
+    let count = good.len() as u64;
+    let with_content = good
+        .into_iter()
+        .filter_map(|p| {
+            let entry = p.reading.into_owned()?;
+            (!entry.record.blobs.is_empty() || entry.record.kind == EvidenceKind::Deletion)
+                .then_some((p.seq, entry))
+        })
+        .collect();
     Checked {
         leaves,
-        good,
-        good_leaves,
+        good: count,
+        with_content,
         problems,
     }
 }
@@ -535,28 +648,38 @@ fn check_blobs(
 
 /// Compares the good entries of a checked run with their index rows (`rows`: by sequence
 /// number, possibly with gaps).
-fn check_index(rows: &[crate::index::Summary], checked: &mut Checked) {
+fn check_index(
+    rows: &[crate::index::Summary],
+    good: &[Parsed<'_>],
+    leaves: &[Hash],
+    first: u64,
+    problems: &mut Vec<Problem>,
+) {
     let rebuild = "(the index is derived data: delete index.sqlite, or drop the PostgreSQL schema, and the next append rebuilds it)";
-    for ((seq, entry), leaf) in checked.good.iter().zip(&checked.good_leaves) {
-        let Ok(at) = rows.binary_search_by_key(seq, |r| r.seq) else {
-            checked.problems.push(problem(
-                Some(*seq),
+    let mut hex_leaf = [0u8; 64];
+    for p in good {
+        let Ok(at) = rows.binary_search_by_key(&p.seq, |r| r.seq) else {
+            problems.push(problem(
+                Some(p.seq),
                 "index.sqlite",
                 format!("the entry is not indexed {rebuild}"),
             ));
             continue;
         };
         let row = &rows[at];
-        let mut controls: Vec<&str> = entry.record.controls.iter().map(String::as_str).collect();
+        let leaf = leaves[usize::try_from(p.seq - first).unwrap_or(usize::MAX)];
+        let mut controls = p.reading.controls();
         controls.sort_unstable();
         controls.dedup();
-        if row.leaf_hash != hex::encode(leaf)
-            || row.kind != entry.record.kind.as_str()
-            || row.subject != entry.record.subject
+        let leaf_matches = hex::encode_to_slice(leaf, &mut hex_leaf).is_ok()
+            && row.leaf_hash.as_bytes() == hex_leaf;
+        if !leaf_matches
+            || row.kind != p.reading.kind().as_str()
+            || row.subject != p.reading.subject()
             || !row.controls.iter().map(String::as_str).eq(controls)
         {
-            checked.problems.push(problem(
-                Some(*seq),
+            problems.push(problem(
+                Some(p.seq),
                 "index.sqlite",
                 format!("the index row does not match the entry {rebuild}"),
             ));
