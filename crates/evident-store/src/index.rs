@@ -181,7 +181,15 @@ impl SqliteIndex {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A big log's subject index takes a random page per appended entry (commits are
+            // random): a page cache of up to 128 MB keeps it in memory (about 70 MB at a
+            // million entries), and a checkpoint every 20,000 WAL pages (not 1,000) copies a
+            // page to the database once for many batches instead of once per batch. At a
+            // million entries this takes durable batched appends from 13,300/s to 20,900/s
+            // (`bash bench/ledger.sh`).
+            .pragma("cache_size", "-131072")
+            .pragma("wal_autocheckpoint", "20000");
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
