@@ -36,19 +36,17 @@ const ED25519_SIGNATURE_LEN: usize = 64;
 /// `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, where SP is one space (0x20) and
 /// LEN is the byte length (not the character count) in ASCII decimal without leading zeros.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let type_len = payload_type.len().to_string();
-    let body_len = payload.len().to_string();
-    let mut out = Vec::with_capacity(
-        b"DSSEv1".len() + 4 + type_len.len() + payload_type.len() + body_len.len() + payload.len(),
-    );
-    out.extend_from_slice(b"DSSEv1 ");
-    out.extend_from_slice(type_len.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload_type.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(body_len.as_bytes());
-    out.push(b' ');
+    let mut out = pae_header(payload_type, payload.len(), payload.len());
     out.extend_from_slice(payload);
+    out
+}
+
+/// What [`pae`] puts before a body of `body_len` bytes, in a buffer with room for `room` more
+/// bytes.
+pub(crate) fn pae_header(payload_type: &str, body_len: usize, room: usize) -> Vec<u8> {
+    let header = format!("DSSEv1 {} {payload_type} {body_len} ", payload_type.len());
+    let mut out = Vec::with_capacity(header.len() + room);
+    out.extend_from_slice(header.as_bytes());
     out
 }
 

@@ -66,8 +66,7 @@ impl<'a> EntryView<'a> {
                 _ => return None,
             }
         }
-        let pae = pae_of_base64(envelope.payload_type, envelope.payload)?;
-        let header = pae.len() - decoded_len(envelope.payload)?;
+        let (pae, header) = pae_of_base64(envelope.payload_type, envelope.payload)?;
         if !statement_agrees(&pae[header..], &raw.record)? {
             return None;
         }
@@ -90,23 +89,24 @@ fn decoded_len(text: &[u8]) -> Option<usize> {
     (text.len() / 4 * 3).checked_sub(padding)
 }
 
-/// [`crate::dsse::pae`] of a payload given as canonical base64 text, decoded in place; `None`
-/// when the text is not the canonical (standard alphabet, padded) encoding of some bytes.
-fn pae_of_base64(payload_type: &str, text: &[u8]) -> Option<Vec<u8>> {
+/// [`crate::dsse::pae`] of a payload given as canonical base64 text, decoded in place, and
+/// where the payload starts in it; `None` when the text is not the canonical (standard
+/// alphabet, padded) encoding of some bytes.
+fn pae_of_base64(payload_type: &str, text: &[u8]) -> Option<(Vec<u8>, usize)> {
     if !text.len().is_multiple_of(4) {
         return None;
     }
     let len = decoded_len(text)?;
-    let header = format!("DSSEv1 {} {payload_type} {len} ", payload_type.len());
-    let mut out = Vec::with_capacity(header.len() + len + 3);
-    out.extend_from_slice(header.as_bytes());
-    out.resize(header.len() + len + 3, 0);
-    let written = STANDARD.decode_slice(text, &mut out[header.len()..]).ok()?;
+    // Decoding needs room for the padding's bytes too.
+    let mut out = crate::dsse::pae_header(payload_type, len, len + 3);
+    let header = out.len();
+    out.resize(header + len + 3, 0);
+    let written = STANDARD.decode_slice(text, &mut out[header..]).ok()?;
     if written != len {
         return None;
     }
-    out.truncate(header.len() + len);
-    Some(out)
+    out.truncate(header + len);
+    Some((out, header))
 }
 
 /// Whether the statement `payload` is valid as [`Statement::from_payload`] would have it, of

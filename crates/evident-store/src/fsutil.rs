@@ -13,19 +13,28 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Atomically replaces `path` with `bytes` (write, sync, rename). The caller syncs the directory
 /// (see [`sync_dir`]) once for a batch of writes.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
+    fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    let tmp = beside(path, "tmp");
+    write_synced(&tmp, bytes)?;
+    fs::rename(&tmp, path)
+}
+
+/// `.<name>.<suffix>` in the directory of `path`.
+fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    fs::rename(&tmp, path)
+    path.parent()
+        .unwrap_or(Path::new("."))
+        .join(format!(".{name}.{suffix}"))
+}
+
+/// Creates or truncates `path`, writes `bytes` and syncs the file.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Atomically replaces `path` with `bytes` (the caller syncs the directory), like
@@ -36,21 +45,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// no deletion: on some filesystems (ext4 without a journal) every recently deleted file slows
 /// each later creation down. Where the swap is not available, the spare is renamed into place.
 pub fn replace_keeping_spare(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let spare = dir.join(format!(".{name}.spare"));
-    {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&spare)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
+    let spare = beside(path, "spare");
+    write_synced(&spare, bytes)?;
     #[cfg(target_os = "linux")]
     if path.exists() {
         use rustix::fs::{CWD, RenameFlags, renameat_with};

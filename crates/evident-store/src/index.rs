@@ -252,15 +252,7 @@ impl SqliteIndex {
         if !out.is_sorted_by_key(|s| s.seq) {
             out.sort_by_key(|s| s.seq);
         }
-        let mut at = 0;
-        for (seq, control) in controls {
-            while at < out.len() && out[at].seq < seq {
-                at += 1;
-            }
-            if let Some(row) = out.get_mut(at).filter(|r| r.seq == seq) {
-                row.controls.push(control);
-            }
-        }
+        merge_controls(&mut out, controls);
         Ok(out)
     }
 
@@ -294,17 +286,26 @@ where
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-    let mut i = 0;
-    for c in controls {
-        let seq = c.try_get::<i64, _>(0)? as u64;
-        while i < out.len() && out[i].seq < seq {
-            i += 1;
+    let controls = controls
+        .iter()
+        .map(|c| Ok((c.try_get::<i64, _>(0)? as u64, c.try_get(1)?)))
+        .collect::<Result<Vec<(u64, String)>, sqlx::Error>>()?;
+    merge_controls(&mut out, controls);
+    Ok(out)
+}
+
+/// Adds `controls` (seq, control; by seq and control) to the summaries `out` (by seq) they
+/// belong to; controls of entries not in `out` are left out.
+fn merge_controls(out: &mut [Summary], controls: Vec<(u64, String)>) {
+    let mut at = 0;
+    for (seq, control) in controls {
+        while at < out.len() && out[at].seq < seq {
+            at += 1;
         }
-        if i < out.len() && out[i].seq == seq {
-            out[i].controls.push(c.try_get(1)?);
+        if let Some(row) = out.get_mut(at).filter(|r| r.seq == seq) {
+            row.controls.push(control);
         }
     }
-    Ok(out)
 }
 
 /// Appends the `VALUES` of `rows` to an `INSERT INTO evidence (seq, kind, subject,

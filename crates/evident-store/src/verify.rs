@@ -383,7 +383,7 @@ fn parse(bytes: &[u8]) -> Result<Reading<'_>, String> {
         && times_in_order(view.recorded_at, view.retain_until)
     {
         // The content of these is checked afterwards, from the owned entry.
-        let owned = if view.has_blobs || view.kind == EvidenceKind::Deletion {
+        let owned = if has_content(view.kind, view.has_blobs) {
             Some(LogEntry::from_bytes(bytes).map_err(|e| e.to_string())?)
         } else {
             None
@@ -396,7 +396,22 @@ fn parse(bytes: &[u8]) -> Result<Reading<'_>, String> {
 }
 
 fn times_in_order(recorded: &str, retain: &str) -> bool {
-    matches!((timefmt::parse(recorded), timefmt::parse(retain)), (Ok(r), Ok(k)) if k >= r)
+    check_times(recorded, retain).is_ok()
+}
+
+/// The record's times parse and its retention does not end before it was recorded.
+fn check_times(recorded: &str, retain: &str) -> Result<(), String> {
+    let recorded = timefmt::parse(recorded)?;
+    if timefmt::parse(retain)? < recorded {
+        return Err("retain_until is before recorded_at".into());
+    }
+    Ok(())
+}
+
+/// Whether an entry's content is checked after its signature: it names blobs, or it deletes
+/// some.
+fn has_content(kind: EvidenceKind, has_blobs: bool) -> bool {
+    has_blobs || kind == EvidenceKind::Deletion
 }
 
 /// Parses and checks a run of entries starting at `first`, verifying their signatures in one
@@ -445,21 +460,17 @@ fn check_batch(
         for p in good {
             // Checked alone from the owned entry, whose envelope names what is wrong.
             let bytes = &batch[usize::try_from(p.seq - first).unwrap_or(usize::MAX)];
-            let verdict = match p.reading.owned() {
-                Some(entry) => entry
+            let entry = match p.reading.owned() {
+                Some(entry) => Ok(std::borrow::Cow::Borrowed(entry)),
+                None => LogEntry::from_bytes(bytes).map(std::borrow::Cow::Owned),
+            };
+            let verdict = entry.map_err(|e| e.to_string()).and_then(|entry| {
+                entry
                     .envelope
                     .verify(&trusted)
                     .map(|_| ())
-                    .map_err(|e| e.to_string()),
-                None => LogEntry::from_bytes(bytes)
                     .map_err(|e| e.to_string())
-                    .and_then(|e| {
-                        e.envelope
-                            .verify(&trusted)
-                            .map(|_| ())
-                            .map_err(|e| e.to_string())
-                    }),
-            };
+            });
             match verdict {
                 Ok(()) => kept.push(p),
                 Err(e) => problems.push(problem(
@@ -477,8 +488,7 @@ fn check_batch(
         .into_iter()
         .filter_map(|p| {
             let entry = p.reading.into_owned()?;
-            (!entry.record.blobs.is_empty() || entry.record.kind == EvidenceKind::Deletion)
-                .then_some((p.seq, entry))
+            has_content(entry.record.kind, !entry.record.blobs.is_empty()).then_some((p.seq, entry))
         })
         .collect();
     Checked {
@@ -558,12 +568,7 @@ fn check_entry(entry: &LogEntry) -> Result<(), String> {
             record.subject
         ));
     }
-    let recorded = timefmt::parse(&record.recorded_at)?;
-    let retain = timefmt::parse(&record.retain_until)?;
-    if retain < recorded {
-        return Err("retain_until is before recorded_at".into());
-    }
-    Ok(())
+    check_times(&record.recorded_at, &record.retain_until)
 }
 
 /// Whether `deletion` (entry `d`) is a deletion entry, later than entry `seq`, whose signed
