@@ -1,14 +1,19 @@
 //! Content-addressed, write-once blob storage.
 //!
-//! A blob is stored under its SHA-256 (`sha256/ab/cd/abcd…`). Writing the same content twice is a
-//! no-op; a stored blob is never rewritten. Reads check the content against its name, so a
-//! changed byte is reported, not returned.
+//! A blob is named by its SHA-256. In a directory, blobs are packed into append-only files
+//! (`packs/00000001.pack`, with an index beside it: see the `pack` module); blobs written as
+//! files of their own (`sha256/ab/cd/abcd…`, the layout of stores made before packs, and of a
+//! bucket) are read as well. Writing the same content twice is a no-op; a stored blob is never
+//! rewritten. Reads check the content against its name, so a changed byte is reported, not
+//! returned.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::pack::{Packs, ReadError, Sha};
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -87,13 +92,24 @@ pub trait BlobStore: Send + Sync {
     fn contains(&self, digest: &str) -> Result<bool, BlobError>;
     /// Removes a blob. Retention is enforced by the caller, which records the deletion first.
     fn remove(&self, digest: &str) -> Result<(), BlobError>;
+    /// Where a blob is kept, for messages: `blobs/sha256/ab/cd/<digest>` unless the store says
+    /// better.
+    fn place(&self, digest: &str) -> String {
+        format!(
+            "blobs/sha256/{}/{}/{digest}",
+            digest.get(..2).unwrap_or(""),
+            digest.get(2..4).unwrap_or("")
+        )
+    }
 }
 
-/// Blobs as files under a directory.
+/// Blobs in a directory: packed, or (read only) in files of their own.
 #[derive(Debug)]
 pub struct FsBlobStore {
     root: PathBuf,
-    pending_dirs: std::sync::Mutex<Vec<PathBuf>>,
+    packs: Packs,
+    /// Packs written by [`BlobStore::put`], to sync at [`BlobStore::sync`].
+    unsynced: std::sync::Mutex<Vec<fs::File>>,
 }
 
 pub(crate) fn check_digest(digest: &str) -> Result<(), BlobError> {
@@ -122,13 +138,42 @@ fn io_err<'a>(
 impl FsBlobStore {
     /// A store rooted at `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
         Self {
-            root: root.into(),
-            pending_dirs: std::sync::Mutex::new(Vec::new()),
+            packs: Packs::new(&root),
+            root,
+            unsynced: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    /// The file a blob lives in: `<root>/sha256/ab/cd/<digest>`.
+    /// The directory of the packs.
+    pub fn packs_dir(&self) -> &Path {
+        self.packs.dir()
+    }
+
+    /// Adds blobs (`(digest, content)`) to the packs, not synced: the returned files must be
+    /// made durable (with the rest of the caller's batch) before anything names the blobs.
+    /// Content already stored (packed and reading back the same, or in a file of its own) is
+    /// not written again.
+    pub(crate) fn pack(&self, blobs: &[(String, Vec<u8>)]) -> Result<Vec<fs::File>, BlobError> {
+        let blobs = blobs
+            .iter()
+            .map(|(digest, bytes)| Ok((sha_of(digest)?, bytes.as_slice())))
+            .collect::<Result<Vec<_>, BlobError>>()?;
+        // Files of their own are only looked for in a store that has some.
+        let loose = self.root.join("sha256").exists();
+        let kept = |sha: &Sha, bytes: &[u8]| {
+            loose
+                && self
+                    .path_of(&hex::encode(sha))
+                    .is_ok_and(|path| fs::read(path).is_ok_and(|there| there == bytes))
+        };
+        self.packs
+            .append(&blobs, &kept)
+            .map_err(io_err("write a pack in", self.packs.dir()))
+    }
+
+    /// The file a blob has when it is not packed: `<root>/sha256/ab/cd/<digest>`.
     pub fn path_of(&self, digest: &str) -> Result<PathBuf, BlobError> {
         check_digest(digest)?;
         Ok(self
@@ -140,46 +185,57 @@ impl FsBlobStore {
     }
 }
 
+/// The 32 bytes of a hex digest.
+fn sha_of(digest: &str) -> Result<Sha, BlobError> {
+    check_digest(digest)?;
+    let mut sha = [0u8; 32];
+    hex::decode_to_slice(digest, &mut sha).map_err(|_| BlobError::BadDigest(digest.to_owned()))?;
+    Ok(sha)
+}
+
 impl BlobStore for FsBlobStore {
     fn put(&self, bytes: &[u8]) -> Result<String, BlobError> {
         let digest = sha256_hex(bytes);
-        let path = self.path_of(&digest)?;
-        if path.exists() {
-            return Ok(digest);
-        }
-        let dir = path.parent().expect("blob paths have a parent");
-        fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
-        let tmp = dir.join(format!(".{digest}.tmp"));
-        {
-            let mut file = fs::File::create(&tmp).map_err(io_err("cannot create", &tmp))?;
-            file.write_all(bytes)
-                .map_err(io_err("cannot write", &tmp))?;
-            file.sync_all().map_err(io_err("cannot sync", &tmp))?;
-        }
-        fs::rename(&tmp, &path).map_err(io_err("cannot rename", &tmp))?;
-        self.pending_dirs
+        let files = self.pack(&[(digest.clone(), bytes.to_vec())])?;
+        self.unsynced
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(dir.to_owned());
+            .extend(files);
         Ok(digest)
     }
 
     fn sync(&self) -> Result<(), BlobError> {
-        let mut dirs = std::mem::take(
+        let files = std::mem::take(
             &mut *self
-                .pending_dirs
+                .unsynced
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
-        dirs.sort();
-        dirs.dedup();
-        for dir in dirs {
-            crate::fsutil::sync_dir(&dir).map_err(io_err("cannot sync", &dir))?;
+        for file in files {
+            file.sync_all()
+                .map_err(io_err("cannot sync a pack in", self.packs.dir()))?;
+        }
+        if self.packs.dir().exists() {
+            crate::fsutil::sync_dir(self.packs.dir())
+                .map_err(io_err("cannot sync", self.packs.dir()))?;
         }
         Ok(())
     }
 
     fn get(&self, digest: &str) -> Result<Vec<u8>, BlobError> {
+        let sha = sha_of(digest)?;
+        match self.packs.get(&sha) {
+            Ok(Some(bytes)) => return Ok(bytes),
+            Ok(None) => {}
+            Err(ReadError::Io(path, e)) => return Err(io_err("cannot read", &path)(e)),
+            Err(ReadError::Corrupt { actual, place }) => {
+                return Err(BlobError::Corrupt {
+                    digest: digest.to_owned(),
+                    actual,
+                    note: Some(format!("it is kept in {place}")),
+                });
+            }
+        }
         let path = self.path_of(digest)?;
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
@@ -200,16 +256,38 @@ impl BlobStore for FsBlobStore {
     }
 
     fn contains(&self, digest: &str) -> Result<bool, BlobError> {
-        Ok(self.path_of(digest)?.exists())
+        let sha = sha_of(digest)?;
+        Ok(self
+            .packs
+            .contains(&sha)
+            .map_err(io_err("cannot read", self.packs.dir()))?
+            || self.path_of(digest)?.exists())
     }
 
     fn remove(&self, digest: &str) -> Result<(), BlobError> {
+        let sha = sha_of(digest)?;
+        self.packs
+            .remove(&sha)
+            .map_err(io_err("cannot remove a blob from", self.packs.dir()))?;
         let path = self.path_of(digest)?;
         match fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err("cannot remove", &path)(e)),
         }
+    }
+
+    fn place(&self, digest: &str) -> String {
+        sha_of(digest)
+            .ok()
+            .and_then(|sha| self.packs.describe(&sha))
+            .unwrap_or_else(|| {
+                format!(
+                    "blobs/sha256/{}/{}/{digest}",
+                    digest.get(..2).unwrap_or(""),
+                    digest.get(2..4).unwrap_or("")
+                )
+            })
     }
 }
 
@@ -229,12 +307,40 @@ mod tests {
         assert_eq!(store.put(b"hello").unwrap(), a);
         store.sync().unwrap();
         assert_eq!(store.get(&a).unwrap(), b"hello");
+        assert!(store.contains(&a).unwrap());
+        assert_eq!(
+            fs::read(dir.path().join("packs/00000001.pack")).unwrap(),
+            b"hello"
+        );
+        assert_eq!(store.place(&a), "blobs/packs/00000001.pack, bytes 0..5");
+        store.remove(&a).unwrap();
+        assert!(!store.contains(&a).unwrap());
+        assert!(matches!(store.get(&a), Err(BlobError::Missing(_))));
+    }
+
+    #[test]
+    fn blobs_in_files_of_their_own_are_read_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::new(dir.path());
+        let a = sha256_hex(b"hello");
+        let path = store.path_of(&a).unwrap();
+        assert!(path.ends_with(format!("sha256/2c/f2/{a}")));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"hello").unwrap();
+        assert_eq!(store.get(&a).unwrap(), b"hello");
+        assert!(store.contains(&a).unwrap());
+        // Stored already: not packed again.
         assert!(
             store
-                .path_of(&a)
+                .pack(&[(a.clone(), b"hello".to_vec())])
                 .unwrap()
-                .ends_with(format!("sha256/2c/f2/{a}"))
+                .is_empty()
         );
+        assert!(!dir.path().join("packs/00000001.pack").exists());
+        assert_eq!(store.place(&a), format!("blobs/sha256/2c/f2/{a}"));
+        store.remove(&a).unwrap();
+        assert!(!path.exists());
+        assert!(matches!(store.get(&a), Err(BlobError::Missing(_))));
     }
 
     #[test]
@@ -242,8 +348,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::new(dir.path());
         let a = store.put(b"hello").unwrap();
-        fs::write(store.path_of(&a).unwrap(), b"hellO").unwrap();
-        assert!(matches!(store.get(&a), Err(BlobError::Corrupt { .. })));
+        store.sync().unwrap();
+        fs::write(dir.path().join("packs/00000001.pack"), b"hellO").unwrap();
+        let err = FsBlobStore::new(dir.path()).get(&a).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "blob sha256:{a} is corrupt: its content hashes to sha256:{}; it is kept in \
+                 blobs/packs/00000001.pack, bytes 0..5",
+                sha256_hex(b"hellO")
+            )
+        );
+        // A file of its own, changed.
+        let b = sha256_hex(b"world");
+        let path = store.path_of(&b).unwrap();
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"worlD").unwrap();
+        assert!(matches!(store.get(&b), Err(BlobError::Corrupt { .. })));
         assert!(matches!(
             store.get(&"0".repeat(64)),
             Err(BlobError::Missing(_))

@@ -37,6 +37,20 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()
 }
 
+/// Writes `bytes` over `path` from its start, creating it if needed, and cuts what is left
+/// beyond. Unlike a truncating create, a small file keeps its block: on a filesystem mounted
+/// with `discard`, freeing a block makes the writer wait for the device. Not synced.
+fn write_in_place(path: &Path, bytes: &[u8]) -> io::Result<fs::File> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.set_len(bytes.len() as u64)?;
+    Ok(file)
+}
+
 /// Atomically replaces `path` with `bytes` (the caller syncs the directory), like
 /// [`write_atomic`], but without making a new file each time: the bytes go to a spare file
 /// beside `path` (`.<name>.spare`), which is then swapped with `path` in one step (Linux
@@ -44,9 +58,24 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// replacement. A file replaced at every batch (the checkpoint) then costs no file creation and
 /// no deletion: on some filesystems (ext4 without a journal) every recently deleted file slows
 /// each later creation down. Where the swap is not available, the spare is renamed into place.
+///
+/// [`stage_spare`] and [`swap_in_spare`] are the two halves, for a caller that makes the spare
+/// durable together with other files.
 pub fn replace_keeping_spare(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    stage_spare(path, bytes)?.sync_all()?;
+    swap_in_spare(path)
+}
+
+/// Writes `bytes` to the spare of `path` (`.<name>.spare`), not synced, and returns it. Nothing
+/// reads the spare: it becomes `path` at [`swap_in_spare`], once the caller has synced it.
+pub fn stage_spare(path: &Path, bytes: &[u8]) -> io::Result<fs::File> {
+    write_in_place(&beside(path, "spare"), bytes)
+}
+
+/// Swaps the spare staged by [`stage_spare`] (and synced) with `path`; the caller syncs the
+/// directory.
+pub fn swap_in_spare(path: &Path) -> io::Result<()> {
     let spare = beside(path, "spare");
-    write_synced(&spare, bytes)?;
     #[cfg(target_os = "linux")]
     if path.exists() {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
@@ -66,22 +95,21 @@ pub fn replace_keeping_spare(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Writes files durably as one batch, in place (no temporary names): the caller publishes
 /// them only afterwards (the log's checkpoint names what is complete), so a crash before then
 /// leaves nothing that is read. On Linux one `syncfs` on each filesystem holding one of `roots`
-/// makes the whole batch durable (one journal commit, however many files); elsewhere each file
-/// and each directory is synced.
+/// makes the whole batch durable (one flush, however many files); elsewhere each file and each
+/// directory is synced.
 ///
 /// A destination that already holds the same bytes is left as it is; one that holds other
 /// bytes (left incomplete by a crash, or a leftover beyond the checkpoint) is overwritten. A
-/// destination named twice is written once, with its first bytes. `new` files are
-/// content-addressed (blobs), `replaced` files are the log's (their bytes are fixed by the tree
-/// wherever the checkpoint covers them).
+/// destination named twice is written once, with its first bytes. `staged` are files the
+/// caller wrote (under one of `roots`), made durable with the rest.
 pub fn write_files(
     roots: &[&Path],
-    new: &[(std::path::PathBuf, &[u8])],
-    replaced: &[(std::path::PathBuf, &[u8])],
+    files: &[(std::path::PathBuf, &[u8])],
+    staged: &[fs::File],
 ) -> io::Result<()> {
-    let mut written: Vec<&Path> = Vec::with_capacity(new.len() + replaced.len());
-    let mut seen = std::collections::HashSet::with_capacity(new.len() + replaced.len());
-    for (path, bytes) in new.iter().chain(replaced) {
+    let mut written: Vec<&Path> = Vec::with_capacity(files.len());
+    let mut seen = std::collections::HashSet::with_capacity(files.len());
+    for (path, bytes) in files {
         if !seen.insert(path) {
             continue;
         }
@@ -100,7 +128,7 @@ pub fn write_files(
         file.sync_all()?;
         written.push(path);
     }
-    if written.is_empty() {
+    if written.is_empty() && staged.is_empty() {
         return Ok(());
     }
     #[cfg(target_os = "linux")]
@@ -108,6 +136,9 @@ pub fn write_files(
     #[cfg(not(target_os = "linux"))]
     {
         let _ = roots;
+        for file in staged {
+            file.sync_all()?;
+        }
         let dirs: std::collections::BTreeSet<&Path> =
             written.iter().filter_map(|p| p.parent()).collect();
         for dir in dirs {
@@ -179,7 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn new_files_are_written_once_and_existing_ones_kept() {
+    fn files_are_written_once_and_existing_ones_kept() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("x/a");
         let b = dir.path().join("y/z/b");
@@ -200,8 +231,8 @@ mod tests {
         fs::write(&b, b"fir").unwrap();
         write_files(&[dir.path()], &files[1..2], &[]).unwrap();
         assert_eq!(fs::read(&b).unwrap(), b"first");
-        // Replaced files overwrite.
-        write_files(&[dir.path()], &[], &[(a.clone(), b"other".as_slice())]).unwrap();
+        // Other bytes are overwritten.
+        write_files(&[dir.path()], &[(a.clone(), b"other".as_slice())], &[]).unwrap();
         assert_eq!(fs::read(&a).unwrap(), b"other");
         let names: Vec<_> = fs::read_dir(dir.path().join("y/z"))
             .unwrap()
@@ -209,5 +240,29 @@ mod tests {
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("b")]);
         write_files(&[dir.path()], &[], &[]).unwrap();
+    }
+
+    #[test]
+    fn a_staged_spare_is_swapped_in_without_a_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("checkpoint");
+        fs::write(&path, b"old, and longer than the new one").unwrap();
+        let spare = stage_spare(&path, b"new").unwrap();
+        // Staged, not yet published.
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            b"old, and longer than the new one"
+        );
+        write_files(&[dir.path()], &[], &[spare]).unwrap();
+        swap_in_spare(&path).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        // The spare now holds the old checkpoint; staging over it cuts what is left beyond.
+        stage_spare(&path, b"newer").unwrap();
+        swap_in_spare(&path).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"newer");
+        assert_eq!(
+            fs::read(dir.path().join(".checkpoint.spare")).unwrap(),
+            b"new"
+        );
     }
 }

@@ -12,6 +12,7 @@ mod fsutil;
 pub mod index;
 pub mod index_pg;
 pub mod keys;
+mod pack;
 pub mod prepare;
 pub mod s3;
 pub mod store;

@@ -5,8 +5,6 @@
 //! places the entries in the log. A server prepares its next batch while the previous one is
 //! being written and synced; [`crate::Writer::append`] does both steps in a row.
 
-use std::path::PathBuf;
-
 use evident_ledger::Hash;
 use evident_ledger::dsse::{self, Envelope};
 use evident_ledger::merkle;
@@ -27,9 +25,9 @@ pub struct Prepared {
     pub(crate) leaf: Hash,
     /// Its index row, whose `seq` is set when it is appended.
     pub(crate) row: IndexRow,
-    /// Content blobs to write with the entry (a store directory's blobs; a bucket's are
-    /// already stored).
-    pub(crate) blob_files: Vec<(PathBuf, Vec<u8>)>,
+    /// Content blobs (digest, content) to write with the entry (a store directory's blobs; a
+    /// bucket's are already stored).
+    pub(crate) blob_files: Vec<(String, Vec<u8>)>,
     /// The DSSE key id of the key that signed it.
     pub(crate) key_id: String,
 }
@@ -43,7 +41,7 @@ impl Prepared {
 
 impl Store {
     /// Checks a batch of evidence, stores its content blobs if they live in a bucket, and signs
-    /// and encodes every entry (in parallel), without the writers' lock. Nothing of the log
+    /// and encodes every entry (in parallel for large batches), without the writers' lock. Nothing of the log
     /// changes; append the result with [`crate::Writer::append_prepared`] of a writer with the
     /// same key.
     pub fn prepare(
@@ -78,7 +76,7 @@ impl Store {
                 blob.sha256 = crate::blob::sha256_hex(&bytes);
                 blob.size = bytes.len() as u64;
                 match &self.blobs {
-                    Blobs::Dir(b) => blob_files.push((b.path_of(&blob.sha256)?, bytes)),
+                    Blobs::Dir(_) => blob_files.push((blob.sha256.clone(), bytes)),
                     // Locked until the record's retention ends. A blob stored for an entry that
                     // never reaches the log is harmless: content-addressed, written once.
                     Blobs::S3(b) => {
@@ -91,36 +89,51 @@ impl Store {
         }
         let signing = key.dsse_key();
         let key_id = dsse::ed25519_keyid(&signing.verifying_key());
-        items
-            .into_par_iter()
-            .map(|(record, statement, blob_files)| {
-                let payload = statement
-                    .to_payload()
-                    .map_err(|e| StoreError::Entry(e.to_string()))?;
-                let envelope = Envelope::sign(
-                    dsse::PAYLOAD_TYPE_IN_TOTO,
-                    &payload,
-                    signing,
-                    key_id.clone(),
-                );
-                let entry = LogEntry {
-                    v: ENTRY_VERSION,
-                    record,
-                    envelope,
-                };
-                let bytes = entry
-                    .to_bytes()
-                    .map_err(|e| StoreError::Entry(e.to_string()))?;
-                let leaf = merkle::leaf_hash(&bytes);
-                let row = crate::store::index_row(0, &entry, &leaf)?;
-                Ok(Prepared {
-                    bytes,
-                    leaf,
-                    row,
-                    blob_files,
-                    key_id: key_id.clone(),
-                })
+        let seal = |(record, statement, blob_files): Item| -> Result<Prepared, StoreError> {
+            let payload = statement
+                .to_payload()
+                .map_err(|e| StoreError::Entry(e.to_string()))?;
+            let envelope = Envelope::sign(
+                dsse::PAYLOAD_TYPE_IN_TOTO,
+                &payload,
+                signing,
+                key_id.clone(),
+            );
+            let entry = LogEntry {
+                v: ENTRY_VERSION,
+                record,
+                envelope,
+            };
+            let bytes = entry
+                .to_bytes()
+                .map_err(|e| StoreError::Entry(e.to_string()))?;
+            let leaf = merkle::leaf_hash(&bytes);
+            let row = crate::store::index_row(0, &entry, &leaf)?;
+            Ok(Prepared {
+                bytes,
+                leaf,
+                row,
+                blob_files,
+                key_id: key_id.clone(),
             })
-            .collect()
+        };
+        // Small batches (a server's, every few milliseconds) are signed on this thread: handing
+        // them to the thread pool costs more than it saves, and its idle workers spin on the
+        // cores the request handlers need.
+        if items.len() < PARALLEL_FROM {
+            items.into_iter().map(seal).collect()
+        } else {
+            items.into_par_iter().map(seal).collect()
+        }
     }
 }
+
+/// A checked record, its statement and its content blobs, to be signed.
+type Item = (
+    evident_ledger::record::EvidenceRecord,
+    evident_ledger::statement::Statement,
+    Vec<(String, Vec<u8>)>,
+);
+
+/// The batch size from which entries are signed in parallel.
+const PARALLEL_FROM: usize = 256;

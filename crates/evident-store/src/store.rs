@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! <store>/lock                the writers' file lock
-//! <store>/blobs/sha256/…      content blobs
+//! <store>/blobs/packs/…       content blobs (packed; older stores: blobs/sha256/…)
 //! <store>/log/…               the log in tlog-tiles layout (checkpoint, tiles, entry bundles)
 //! <store>/log/vkey            the verifier key of the log (informational: pin it elsewhere)
 //! <store>/index.sqlite        the evidence index (unless it is in PostgreSQL)
@@ -126,7 +126,7 @@ pub struct Store {
     tiles: TileDir,
     pub(crate) blobs: Blobs,
     index: AnyIndex,
-    rt: tokio::runtime::Runtime,
+    rt: std::sync::Arc<tokio::runtime::Runtime>,
 }
 
 /// The checkpoint body of a signed note (a checkpoint has no blank line; the signatures follow
@@ -217,7 +217,7 @@ impl Store {
             tiles,
             blobs,
             index,
-            rt,
+            rt: std::sync::Arc::new(rt),
         })
     }
 
@@ -306,6 +306,7 @@ impl Store {
             state: LogState::default(),
             // Nothing is known of the log yet: the first `begin` reads it.
             poisoned: true,
+            indexer: None,
         })
     }
 
@@ -443,6 +444,71 @@ pub struct Writer<'a> {
     state: LogState,
     /// Set while an append changes the in-memory state; left set if it fails half-way.
     poisoned: bool,
+    /// Writes each batch's index rows while the batch's files are written (started by the
+    /// first append).
+    indexer: Option<Indexer>,
+}
+
+/// A thread that writes index rows for a writer, one batch at a time, while the writer writes
+/// and syncs the batch's files. One thread for the writer's life: starting a thread per batch
+/// costs more than a small batch's rows.
+#[derive(Debug)]
+struct Indexer {
+    jobs: Option<std::sync::mpsc::Sender<Vec<IndexRow>>>,
+    done: std::sync::mpsc::Receiver<Result<(), IndexError>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Indexer {
+    fn start(store: &Store) -> Result<Self, StoreError> {
+        let (jobs, rx) = std::sync::mpsc::channel::<Vec<IndexRow>>();
+        let (tx, done) = std::sync::mpsc::channel();
+        let rt = std::sync::Arc::clone(&store.rt);
+        let index = store.index.clone();
+        let thread = std::thread::Builder::new()
+            .name("evident-index".into())
+            .spawn(move || {
+                for rows in rx {
+                    if tx.send(rt.block_on(index.insert(&rows))).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|source| StoreError::Io {
+                action: "start the index writer for",
+                path: store.root.clone(),
+                source,
+            })?;
+        Ok(Self {
+            jobs: Some(jobs),
+            done,
+            thread: Some(thread),
+        })
+    }
+
+    /// Starts writing `rows`; [`Indexer::wait`] returns the outcome.
+    fn insert(&self, rows: Vec<IndexRow>) -> bool {
+        self.jobs.as_ref().is_some_and(|j| j.send(rows).is_ok())
+    }
+
+    /// Waits for the rows sent last.
+    fn wait(&self) -> Result<(), StoreError> {
+        match self.done.recv() {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(StoreError::Corrupt(
+                "the index writer stopped before writing a batch's rows".into(),
+            )),
+        }
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What a writer knows of the log.
@@ -627,7 +693,7 @@ impl Writer<'_> {
         }
         let store = self.store;
         let first = self.state.size;
-        let mut blobs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+        let mut blobs: Vec<(String, Vec<u8>)> = Vec::new();
         let mut encoded = Vec::with_capacity(prepared.len());
         for (i, p) in prepared.into_iter().enumerate() {
             blobs.extend(p.blob_files);
@@ -635,10 +701,6 @@ impl Writer<'_> {
             row.seq = first + i as u64;
             encoded.push((p.bytes, p.leaf, row));
         }
-        let blob_files: Vec<(PathBuf, &[u8])> = blobs
-            .iter()
-            .map(|(path, bytes)| (path.clone(), bytes.as_slice()))
-            .collect();
 
         // 3. Entry bundles and hash tiles (and the content blobs), written as one batch.
         self.poisoned = true;
@@ -697,20 +759,8 @@ impl Writer<'_> {
                 files.push(tile_file(level, n, hashes));
             }
         }
-        // 4. Index, while the files are written and synced: both are invisible to readers
-        //    until the checkpoint, and both are done before it is written.
-        let (written, indexed) = std::thread::scope(|scope| {
-            let index = scope.spawn(|| store.rt.block_on(store.index.insert(&rows)));
-            let written = store.tiles.write_batch(&files, &blob_files);
-            (written, index.join())
-        });
-        written?;
-        match indexed {
-            Ok(result) => result?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-
-        // 5. Checkpoint: the only step that publishes the new entries.
+        // 4. The checkpoint that will publish the batch, signed now: it is staged with the
+        //    batch's files (in a directory, as the checkpoint's spare) and synced with them.
         let cp = Checkpoint {
             origin: self.key.name().to_owned(),
             size,
@@ -719,7 +769,40 @@ impl Writer<'_> {
         };
         let note = checkpoint::sign_checkpoint(&cp, self.key.signer())
             .map_err(|e| StoreError::Entry(e.to_string()))?;
-        store.tiles.write_checkpoint(&note)?;
+        // 5. Index, while the files are written and synced: both are invisible to readers
+        //    until the checkpoint, and both are done before it is published.
+        if self.indexer.is_none() {
+            self.indexer = Some(Indexer::start(store)?);
+        }
+        let indexer = self.indexer.as_ref().expect("started above");
+        let indexing = indexer.insert(rows);
+        let written = match &store.blobs {
+            Blobs::Dir(b) => b.pack(&blobs).map(|packs| (packs, Some(b.packs_dir()))),
+            Blobs::S3(_) => Ok((Vec::new(), None)),
+        }
+        .map_err(StoreError::from)
+        .and_then(|(packs, root)| {
+            store
+                .tiles
+                .write_batch(&files, packs, root, Some(&note))
+                .map_err(StoreError::from)
+        });
+        let indexed = if indexing {
+            indexer.wait()
+        } else {
+            Err(StoreError::Corrupt(
+                "the index writer stopped before writing a batch's rows".into(),
+            ))
+        };
+        if indexed.is_err() {
+            // Started again by the next append.
+            self.indexer = None;
+        }
+        written?;
+        indexed?;
+
+        // 6. Checkpoint: the only step that publishes the new entries.
+        store.tiles.publish_checkpoint(&note)?;
         self.state.size = size;
         self.state.note = Some(note);
         self.poisoned = false;

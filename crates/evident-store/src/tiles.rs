@@ -389,14 +389,20 @@ impl TileDir {
         Ok(Some(path))
     }
 
-    /// Writes files of the log (`(path, bytes)`, replacing what is there) and new
-    /// content-addressed files elsewhere (`new`, left alone where they exist), durably, as one
-    /// batch: in a directory with two filesystem syncs in all (see [`fsutil::write_files`]),
-    /// in a bucket one locked PUT each (`new` must then be empty: blobs go to the blob store).
+    /// Writes files of the log (`(path, bytes)`, replacing what is there) durably, as one
+    /// batch, with `staged` files written by the caller under `staged_root` (a batch's blob
+    /// packs): in a directory with one filesystem sync in all (see [`fsutil::write_files`]),
+    /// in a bucket one locked PUT each (`staged` must then be empty).
+    ///
+    /// `checkpoint` is the note that will publish the batch: in a directory it is written to
+    /// the checkpoint's spare and made durable with the batch, so that
+    /// [`TileDir::publish_checkpoint`] has only to swap it in. Nothing reads the spare.
     pub fn write_batch(
         &self,
         log: &[(String, Vec<u8>)],
-        new: &[(PathBuf, &[u8])],
+        staged: Vec<std::fs::File>,
+        staged_root: Option<&Path>,
+        checkpoint: Option<&str>,
     ) -> Result<(), TileError> {
         if let Medium::S3 { .. } = self.medium {
             for (rel, bytes) in log {
@@ -404,14 +410,46 @@ impl TileDir {
             }
             return Ok(());
         }
+        let io = |action| {
+            move |source| TileError::Io {
+                action,
+                path: self.root.clone(),
+                source,
+            }
+        };
         let replaced: Vec<(PathBuf, &[u8])> = log
             .iter()
             .map(|(rel, bytes)| (self.root.join(rel), bytes.as_slice()))
             .collect();
+        let mut staged = staged;
+        if let Some(note) = checkpoint {
+            staged.push(
+                fsutil::stage_spare(&self.root.join("checkpoint"), note.as_bytes())
+                    .map_err(io("write the checkpoint's spare in"))?,
+            );
+        }
         let mut roots: Vec<&Path> = vec![&self.root];
-        roots.extend(new.iter().filter_map(|(p, _)| p.parent()).take(1));
-        fsutil::write_files(&roots, new, &replaced).map_err(|source| TileError::Io {
+        roots.extend(staged_root);
+        fsutil::write_files(&roots, &replaced, &staged).map_err(io("write"))
+    }
+
+    /// Publishes `note` as the log's checkpoint, durably. In a directory, `note` must be what
+    /// the last [`TileDir::write_batch`] staged: its spare is swapped in and the directory
+    /// synced. In a bucket the checkpoint object is written (not locked: it is replaced by
+    /// every append, and in a versioned bucket each one stays as a version).
+    pub fn publish_checkpoint(&self, note: &str) -> Result<(), TileError> {
+        if let Medium::S3 { .. } = self.medium {
+            self.write("checkpoint", note.as_bytes(), false)?;
+            return Ok(());
+        }
+        let path = self.root.join("checkpoint");
+        fsutil::swap_in_spare(&path).map_err(|source| TileError::Io {
             action: "write",
+            path,
+            source,
+        })?;
+        fsutil::sync_dir(&self.root).map_err(|source| TileError::Io {
+            action: "sync",
             path: self.root.clone(),
             source,
         })

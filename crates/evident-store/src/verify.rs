@@ -607,18 +607,13 @@ fn check_blobs(
 ) -> Result<(u64, u64), Problem> {
     let (mut verified, mut deleted) = (0, 0);
     for blob in &entry.record.blobs {
-        let place = format!(
-            "blobs/sha256/{}/{}/{}",
-            blob.sha256.get(..2).unwrap_or(""),
-            blob.sha256.get(2..4).unwrap_or(""),
-            blob.sha256
-        );
+        let place = || store.blobs().place(&blob.sha256);
         match store.blobs().get(&blob.sha256) {
             Ok(bytes) if bytes.len() as u64 == blob.size => verified += 1,
             Ok(bytes) => {
                 return Err(problem(
                     Some(seq),
-                    place,
+                    place(),
                     format!(
                         "the blob has {} bytes but the record says {}",
                         bytes.len(),
@@ -636,16 +631,16 @@ fn check_blobs(
                 } else if let Some((d, _)) = first {
                     return Err(problem(
                         Some(seq),
-                        place,
+                        place(),
                         format!(
                             "the blob was deleted by entry {d} before its retention period ended"
                         ),
                     ));
                 } else {
-                    return Err(problem(Some(seq), place, "the blob is missing"));
+                    return Err(problem(Some(seq), place(), "the blob is missing"));
                 }
             }
-            Err(e) => return Err(problem(Some(seq), place, e.to_string())),
+            Err(e) => return Err(problem(Some(seq), place(), e.to_string())),
         }
     }
     Ok((verified, deleted))

@@ -305,14 +305,9 @@ fn a_commit_goes_from_dev_to_prod() {
     let config_sha = staging["policy"]["config"]["sha256"].as_str().unwrap();
     let toml = fs::read(repo.dir.join("evident.toml")).unwrap();
     assert_eq!(config_sha, evident_core::sha256_hex(&toml));
-    let stored = repo
-        .dir
-        .join(".evident/blobs/sha256")
-        .join(&config_sha[..2])
-        .join(&config_sha[2..4])
-        .join(config_sha);
+    let store = evident_store::Store::open(&repo.dir.join(".evident")).unwrap();
     assert_eq!(
-        fs::read(stored).unwrap(),
+        evident_store::blob::BlobStore::get(store.blobs(), config_sha).unwrap(),
         toml,
         "the configuration is kept as evidence"
     );
