@@ -95,12 +95,17 @@ pub trait BlobStore: Send + Sync {
     /// Where a blob is kept, for messages: `blobs/sha256/ab/cd/<digest>` unless the store says
     /// better.
     fn place(&self, digest: &str) -> String {
-        format!(
-            "blobs/sha256/{}/{}/{digest}",
-            digest.get(..2).unwrap_or(""),
-            digest.get(2..4).unwrap_or("")
-        )
+        loose_place(digest)
     }
+}
+
+/// `blobs/sha256/ab/cd/<digest>`: where a blob of its own is kept.
+fn loose_place(digest: &str) -> String {
+    format!(
+        "blobs/sha256/{}/{}/{digest}",
+        digest.get(..2).unwrap_or(""),
+        digest.get(2..4).unwrap_or("")
+    )
 }
 
 /// Blobs in a directory: packed, or (read only) in files of their own.
@@ -170,7 +175,7 @@ impl FsBlobStore {
         };
         self.packs
             .append(&blobs, &kept)
-            .map_err(io_err("write a pack in", self.packs.dir()))
+            .map_err(io_err("cannot write a pack in", self.packs.dir()))
     }
 
     /// The file a blob has when it is not packed: `<root>/sha256/ab/cd/<digest>`.
@@ -281,13 +286,7 @@ impl BlobStore for FsBlobStore {
         sha_of(digest)
             .ok()
             .and_then(|sha| self.packs.describe(&sha))
-            .unwrap_or_else(|| {
-                format!(
-                    "blobs/sha256/{}/{}/{digest}",
-                    digest.get(..2).unwrap_or(""),
-                    digest.get(2..4).unwrap_or("")
-                )
-            })
+            .unwrap_or_else(|| loose_place(digest))
     }
 }
 

@@ -51,21 +51,14 @@ fn write_in_place(path: &Path, bytes: &[u8]) -> io::Result<fs::File> {
     Ok(file)
 }
 
-/// Atomically replaces `path` with `bytes` (the caller syncs the directory), like
-/// [`write_atomic`], but without making a new file each time: the bytes go to a spare file
-/// beside `path` (`.<name>.spare`), which is then swapped with `path` in one step (Linux
-/// `renameat2` with `RENAME_EXCHANGE`), so the spare holds the old bytes until the next
-/// replacement. A file replaced at every batch (the checkpoint) then costs no file creation and
-/// no deletion: on some filesystems (ext4 without a journal) every recently deleted file slows
-/// each later creation down. Where the swap is not available, the spare is renamed into place.
+/// Replacing a file atomically without making a new file each time, in two halves: the bytes go
+/// to a spare file beside `path` (`.<name>.spare`, [`stage_spare`]), which the caller syncs,
+/// and the spare is then swapped with `path` in one step ([`swap_in_spare`]: Linux `renameat2`
+/// with `RENAME_EXCHANGE`), so the spare holds the old bytes until the next replacement. A file
+/// replaced at every batch (the checkpoint) then costs no file creation and no deletion: on
+/// some filesystems (ext4 without a journal) every recently deleted file slows each later
+/// creation down. Where the swap is not available, the spare is renamed into place.
 ///
-/// [`stage_spare`] and [`swap_in_spare`] are the two halves, for a caller that makes the spare
-/// durable together with other files.
-pub fn replace_keeping_spare(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    stage_spare(path, bytes)?.sync_all()?;
-    swap_in_spare(path)
-}
-
 /// Writes `bytes` to the spare of `path` (`.<name>.spare`), not synced, and returns it. Nothing
 /// reads the spare: it becomes `path` at [`swap_in_spare`], once the caller has synced it.
 pub fn stage_spare(path: &Path, bytes: &[u8]) -> io::Result<fs::File> {
@@ -174,6 +167,12 @@ fn sync_filesystem(root: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Replaces `path` with `bytes` through its spare, as the checkpoint is.
+    fn replace_keeping_spare(path: &Path, bytes: &[u8]) -> io::Result<()> {
+        stage_spare(path, bytes)?.sync_all()?;
+        swap_in_spare(path)
+    }
 
     #[test]
     fn a_replaced_file_swaps_with_its_spare() {

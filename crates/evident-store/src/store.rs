@@ -487,18 +487,20 @@ impl Indexer {
     }
 
     /// Starts writing `rows`; [`Indexer::wait`] returns the outcome.
-    fn insert(&self, rows: Vec<IndexRow>) -> bool {
-        self.jobs.as_ref().is_some_and(|j| j.send(rows).is_ok())
+    fn insert(&self, rows: Vec<IndexRow>) -> Result<(), StoreError> {
+        match &self.jobs {
+            Some(jobs) if jobs.send(rows).is_ok() => Ok(()),
+            _ => Err(Self::stopped()),
+        }
     }
 
     /// Waits for the rows sent last.
     fn wait(&self) -> Result<(), StoreError> {
-        match self.done.recv() {
-            Ok(result) => Ok(result?),
-            Err(_) => Err(StoreError::Corrupt(
-                "the index writer stopped before writing a batch's rows".into(),
-            )),
-        }
+        Ok(self.done.recv().map_err(|_| Self::stopped())??)
+    }
+
+    fn stopped() -> StoreError {
+        StoreError::Corrupt("the index writer stopped before writing a batch's rows".into())
     }
 }
 
@@ -787,13 +789,7 @@ impl Writer<'_> {
                 .write_batch(&files, packs, root, Some(&note))
                 .map_err(StoreError::from)
         });
-        let indexed = if indexing {
-            indexer.wait()
-        } else {
-            Err(StoreError::Corrupt(
-                "the index writer stopped before writing a batch's rows".into(),
-            ))
-        };
+        let indexed = indexing.and_then(|()| indexer.wait());
         if indexed.is_err() {
             // Started again by the next append.
             self.indexer = None;

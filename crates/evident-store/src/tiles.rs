@@ -539,27 +539,6 @@ impl TileDir {
         }
     }
 
-    /// Replaces the checkpoint atomically and durably.
-    pub fn write_checkpoint(&self, note: &str) -> Result<(), TileError> {
-        // Not locked: the checkpoint is replaced by every append (in a versioned bucket, each
-        // one stays as a version).
-        if let Medium::S3 { .. } = self.medium {
-            self.write("checkpoint", note.as_bytes(), false)?;
-            return Ok(());
-        }
-        let path = self.root.join("checkpoint");
-        fsutil::replace_keeping_spare(&path, note.as_bytes()).map_err(|source| TileError::Io {
-            action: "write",
-            path,
-            source,
-        })?;
-        fsutil::sync_dir(&self.root).map_err(|source| TileError::Io {
-            action: "sync",
-            path: self.root.clone(),
-            source,
-        })
-    }
-
     /// Every entry of a tree of `size` leaves, in order.
     pub fn read_all_entries(&self, size: u64) -> Result<Vec<Vec<u8>>, TileError> {
         let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
