@@ -21,12 +21,13 @@ use evident_core::Clock;
 use evident_ledger::note::Verifier;
 use evident_ledger::record::EvidenceKind;
 use evident_store::timefmt;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
 use crate::api::{self, Reader, TokenCache};
 use crate::auth::{self, AuthFailure, Secrets};
 use crate::evidence::{Draft, predicate_type_for};
 use crate::metrics::{Metrics, Outcome, Source};
+use crate::picked::Picked;
 use crate::platform::{self, Meta, Platform};
 use crate::writer::{Appended, WriterHandle, dedup_key};
 
@@ -463,17 +464,18 @@ pub(crate) fn media_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-/// The JSON document of a delivery: the body itself, or GitHub's form-encoded `payload=`.
-fn payload(platform: Platform, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
+/// The JSON document of a delivery (the body itself, or GitHub's form-encoded `payload=`),
+/// checked whole and read for the facts [`platform::describe`] needs.
+fn payload(platform: Platform, headers: &HeaderMap, body: &[u8]) -> Result<Picked, ApiError> {
     let media_type = media_type(headers);
-    let bad_json = || ApiError::new(StatusCode::BAD_REQUEST, "the body is not valid JSON");
+    let bad_json = |_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not valid JSON");
     match media_type.as_str() {
-        "application/json" => serde_json::from_slice(body).map_err(|_| bad_json()),
+        "application/json" => Picked::parse(body, platform.paths()).map_err(bad_json),
         "application/x-www-form-urlencoded" if platform == Platform::GitHub => {
             let text = form_field(body, "payload").ok_or_else(|| {
                 ApiError::new(StatusCode::BAD_REQUEST, "the form has no `payload` field")
             })?;
-            serde_json::from_slice(&text).map_err(|_| bad_json())
+            Picked::parse(&text, platform.paths()).map_err(bad_json)
         }
         _ => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -737,7 +739,7 @@ mod tests {
 
     #[test]
     fn the_openapi_document_describes_every_route_and_nothing_else() {
-        let doc: Value = serde_json::from_str(api::OPENAPI).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(api::OPENAPI).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
         let paths = doc["paths"].as_object().unwrap();
         let mut served = std::collections::BTreeSet::new();

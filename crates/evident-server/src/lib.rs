@@ -20,6 +20,7 @@ pub mod app;
 pub mod auth;
 pub mod evidence;
 pub mod metrics;
+pub mod picked;
 pub mod platform;
 pub mod sod;
 pub mod tokens;

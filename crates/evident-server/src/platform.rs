@@ -1,6 +1,8 @@
 //! What a delivery is about: the facts read from each platform's headers and payload.
 
-use serde_json::Value;
+use std::sync::LazyLock;
+
+use crate::picked::Picked;
 
 /// A webhook source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,47 @@ impl Platform {
             Self::GitLab => "gitlab",
             Self::ArgoCd => "argocd",
             Self::Falco => "falco",
+        }
+    }
+
+    /// The JSON pointers [`describe`] reads in this platform's payloads.
+    pub fn paths(self) -> &'static [&'static str] {
+        static GITHUB: LazyLock<Vec<&str>> = LazyLock::new(|| {
+            [
+                GITHUB_COMMITS,
+                &["/action", "/repository/full_name", "/sender/login"],
+            ]
+            .concat()
+        });
+        static GITLAB: LazyLock<Vec<&str>> = LazyLock::new(|| {
+            [
+                GITLAB_COMMITS,
+                &[
+                    "/commit_url",
+                    "/object_kind",
+                    "/object_attributes/action",
+                    "/event_name",
+                    "/status",
+                    "/project/path_with_namespace",
+                    "/project_name",
+                    "/user_username",
+                    "/user/username",
+                ],
+            ]
+            .concat()
+        });
+        match self {
+            Self::GitHub => &GITHUB,
+            Self::GitLab => &GITLAB,
+            Self::ArgoCd => &[
+                "/event",
+                "/phase",
+                "/syncStatus",
+                "/app",
+                "/revision",
+                "/initiatedBy",
+            ],
+            Self::Falco => &["/rule", "/priority", "/hostname"],
         }
     }
 }
@@ -54,6 +97,31 @@ impl Meta {
     }
 }
 
+/// Where a GitHub payload names its commit, the first found counting.
+const GITHUB_COMMITS: &[&str] = &[
+    "/after",
+    // A deleted branch or tag: the commit it pointed to.
+    "/before",
+    "/pull_request/head/sha",
+    "/deployment/sha",
+    "/check_run/head_sha",
+    "/check_suite/head_sha",
+    "/workflow_run/head_sha",
+    "/workflow_job/head_sha",
+    "/sha",
+];
+
+/// Where a GitLab payload names its commit, the first found counting (deployment hooks name
+/// it only in `commit_url`).
+const GITLAB_COMMITS: &[&str] = &[
+    "/checkout_sha",
+    "/after",
+    "/object_attributes/last_commit/id",
+    "/object_attributes/sha",
+    "/sha",
+    "/commit/id",
+];
+
 /// Longest label value kept from a payload or a header.
 const MAX_LABEL: usize = 200;
 
@@ -70,8 +138,8 @@ fn clean(text: &str) -> Option<String> {
     Some(text[..end].chars().filter(|c| !c.is_control()).collect())
 }
 
-fn string_at(json: &Value, path: &str) -> Option<String> {
-    json.pointer(path).and_then(Value::as_str).and_then(clean)
+fn string_at(json: &Picked, path: &str) -> Option<String> {
+    json.str(path).and_then(clean)
 }
 
 /// A full commit id (40 or 64 hex), not all zeros (GitHub's and GitLab's "no commit").
@@ -83,10 +151,8 @@ fn commit_id(text: &str) -> Option<String> {
     ok.then_some(text)
 }
 
-fn first_commit(json: &Value, paths: &[&str]) -> Option<String> {
-    paths
-        .iter()
-        .find_map(|p| json.pointer(p).and_then(Value::as_str).and_then(commit_id))
+fn first_commit(json: &Picked, paths: &[&str]) -> Option<String> {
+    paths.iter().find_map(|p| json.str(p).and_then(commit_id))
 }
 
 /// A delivery id from a header: printable, bounded; else none.
@@ -105,12 +171,13 @@ pub fn body_delivery(body: &[u8]) -> String {
     format!("sha256:{}", evident_store::blob::sha256_hex(body))
 }
 
-/// Reads the facts of a delivery. `header` looks a request header up by name.
+/// Reads the facts of a delivery. `header` looks a request header up by name; `json` is the
+/// payload, read for [`Platform::paths`].
 pub fn describe(
     platform: Platform,
     header: &dyn Fn(&str) -> Option<String>,
     body: &[u8],
-    json: &Value,
+    json: &Picked,
 ) -> Meta {
     match platform {
         Platform::GitHub => Meta {
@@ -121,39 +188,13 @@ pub fn describe(
             delivery: delivery_header(header("x-github-delivery").as_deref())
                 .unwrap_or_else(|| body_delivery(body)),
             repository: string_at(json, "/repository/full_name"),
-            commit: first_commit(
-                json,
-                &[
-                    "/after",
-                    // A deleted branch or tag: the commit it pointed to.
-                    "/before",
-                    "/pull_request/head/sha",
-                    "/deployment/sha",
-                    "/check_run/head_sha",
-                    "/check_suite/head_sha",
-                    "/workflow_run/head_sha",
-                    "/workflow_job/head_sha",
-                    "/sha",
-                ],
-            ),
+            commit: first_commit(json, GITHUB_COMMITS),
             sender: string_at(json, "/sender/login"),
         },
         Platform::GitLab => {
-            let commit = first_commit(
-                json,
-                &[
-                    "/checkout_sha",
-                    "/after",
-                    "/object_attributes/last_commit/id",
-                    "/object_attributes/sha",
-                    "/sha",
-                    "/commit/id",
-                ],
-            )
-            .or_else(|| {
+            let commit = first_commit(json, GITLAB_COMMITS).or_else(|| {
                 // Deployment hooks name the commit only in its URL.
-                json.pointer("/commit_url")
-                    .and_then(Value::as_str)
+                json.str("/commit_url")
                     .and_then(|u| u.rsplit('/').next())
                     .and_then(commit_id)
             });
@@ -196,12 +237,41 @@ pub fn describe(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
     fn no_headers(_: &str) -> Option<String> {
         None
+    }
+
+    fn describe(
+        platform: Platform,
+        header: &dyn Fn(&str) -> Option<String>,
+        body: &[u8],
+        json: &Value,
+    ) -> Meta {
+        let picked = Picked::parse(&serde_json::to_vec(json).unwrap(), platform.paths()).unwrap();
+        super::describe(platform, header, body, &picked)
+    }
+
+    #[test]
+    fn no_path_is_a_prefix_of_another() {
+        for platform in [
+            Platform::GitHub,
+            Platform::GitLab,
+            Platform::ArgoCd,
+            Platform::Falco,
+        ] {
+            let paths = platform.paths();
+            for a in paths {
+                assert!(a.starts_with('/') && !a.contains('~'), "{a}");
+                for b in paths {
+                    assert!(a == b || !b.starts_with(&format!("{a}/")), "{a} {b}");
+                }
+                assert_eq!(paths.iter().filter(|p| *p == a).count(), 1, "{a}");
+            }
+        }
     }
 
     #[test]

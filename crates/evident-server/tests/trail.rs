@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use evident_core::Finding;
 use evident_ledger::record::EvidenceKind;
 use evident_server::evidence::{Draft, predicate_type_for};
+use evident_server::picked::Picked;
 use evident_server::platform::{self, Platform};
 use evident_server::sod::{self, Policy};
 use evident_server::trail::{
@@ -1067,7 +1068,13 @@ fn argo(seq: u64, body: &Value) -> Event {
     let bytes = serde_json::to_vec(body).unwrap();
     Event::from_body(
         Platform::ArgoCd,
-        &platform::describe(Platform::ArgoCd, &|_| None, &bytes, body).event,
+        &platform::describe(
+            Platform::ArgoCd,
+            &|_| None,
+            &bytes,
+            &Picked::parse(&bytes, Platform::ArgoCd.paths()).unwrap(),
+        )
+        .event,
         &platform::body_delivery(&bytes),
         ts("2026-03-04T12:00:00Z"),
         seq,
@@ -1185,7 +1192,10 @@ fn argocd_sync_notifications() {
 // -- through a real store -----------------------------------------------------------------------
 
 fn event_draft(item: &Item, media_type: &str, body: Vec<u8>) -> Draft {
-    let json: Value = serde_json::from_slice(&item.body).unwrap_or(Value::Null);
+    let paths = item.platform.paths();
+    let json = Picked::parse(&item.body, paths)
+        .or_else(|_| Picked::parse(b"null", paths))
+        .unwrap();
     let event = item.event.clone();
     let delivery = item.delivery.clone();
     let header = move |name: &str| match name {

@@ -189,7 +189,11 @@ impl SqliteIndex {
             // million entries this takes durable batched appends from 13,300/s to 20,900/s
             // (`bash bench/ledger.sh`).
             .pragma("cache_size", "-131072")
-            .pragma("wal_autocheckpoint", "20000");
+            .pragma("wal_autocheckpoint", "20000")
+            // The statement journal of a multi-row insert in memory, not in a temporary file
+            // made and deleted at each batch: on a filesystem mounted with `discard`, each
+            // deletion made the next sync wait for the device to discard its blocks.
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)

@@ -606,10 +606,13 @@ impl Writer<'_> {
         let before = self.state.size;
         let result = (|| {
             let note = self.store.tiles.read_checkpoint()?;
+            // The index is checked against the log (a count of its rows, which takes longer
+            // as the log grows) only when the log is read afresh: after this writer's own
+            // appends the two agree, as an append indexes its batch before publishing it.
             if self.poisoned || note != self.state.note {
                 self.reload()?;
+                self.repair_index()?;
             }
-            self.repair_index()?;
             Ok(before.min(self.state.size)..self.state.size)
         })();
         if result.is_err() && self.shared {
