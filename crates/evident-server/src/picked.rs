@@ -11,7 +11,9 @@
 //! another. Where a key repeats, the last one counts, as in a `Value`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
+use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -39,7 +41,7 @@ impl Picked {
         if nesting(bytes) > MAX_DEPTH {
             return Err(NotJson);
         }
-        let segments: Vec<Vec<String>> = paths.iter().map(|p| segments(p)).collect();
+        let segments = split(paths);
         let mut values = vec![None; paths.len()];
         let mut de = serde_json::Deserializer::from_slice(bytes);
         Node {
@@ -61,6 +63,30 @@ impl Picked {
         debug_assert!(i.is_some(), "{path} was not picked");
         self.values[i?].as_deref()
     }
+}
+
+/// The unescaped segments of each of a list of JSON pointers.
+type Segments = Vec<Vec<String>>;
+
+/// A list of JSON pointers (where it lies, how long it is) and its segments.
+type Split = ((usize, usize), Rc<Segments>);
+
+/// The segments of each of `paths`, split once per thread and list of paths (every delivery
+/// reads the same few lists).
+fn split(paths: &'static [&'static str]) -> Rc<Segments> {
+    thread_local! {
+        static SPLIT: RefCell<Vec<Split>> = const { RefCell::new(Vec::new()) };
+    }
+    let id = (paths.as_ptr() as usize, paths.len());
+    SPLIT.with(|split| {
+        let mut split = split.borrow_mut();
+        if let Some((_, segments)) = split.iter().find(|(p, _)| *p == id) {
+            return Rc::clone(segments);
+        }
+        let segments = Rc::new(paths.iter().map(|p| segments(p)).collect::<Vec<_>>());
+        split.push((id, Rc::clone(&segments)));
+        segments
+    })
 }
 
 /// The unescaped segments of a JSON pointer (`~1` is `/`, `~0` is `~`).
@@ -276,6 +302,20 @@ mod tests {
         let p = picked(&json!({"a": 1, "b": [{"c": "x"}], "x/y": {"s": "t"}, "t~": null}));
         for path in PATHS {
             assert_eq!(p.str(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn lists_of_paths_do_not_mix() {
+        static SHORT: &[&str] = &["/b/c"];
+        let doc = br#"{"a":"one","b":{"c":"two"}}"#;
+        for _ in 0..2 {
+            assert_eq!(Picked::parse(doc, PATHS).unwrap().str("/b/c"), Some("two"));
+            assert_eq!(Picked::parse(doc, SHORT).unwrap().str("/b/c"), Some("two"));
+            // The first path of the list only: where it lies is the list's, its length is not.
+            let first = Picked::parse(doc, &PATHS[..1]).unwrap();
+            assert_eq!(first.str("/a"), Some("one"));
+            assert_eq!(first.values.len(), 1);
         }
     }
 
