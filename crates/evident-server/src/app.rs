@@ -466,7 +466,11 @@ pub(crate) fn media_type(headers: &HeaderMap) -> String {
 
 /// The JSON document of a delivery (the body itself, or GitHub's form-encoded `payload=`),
 /// checked whole and read for the facts [`platform::describe`] needs.
-fn payload(platform: Platform, headers: &HeaderMap, body: &[u8]) -> Result<Picked, ApiError> {
+fn payload(
+    platform: Platform,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Picked<'static>, ApiError> {
     let media_type = media_type(headers);
     let bad_json = |_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not valid JSON");
     match media_type.as_str() {

@@ -11,16 +11,37 @@
 //! another. Where a key repeats, the last one counts, as in a `Value`.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+/// A list of JSON pointers (such as `/repository/full_name`), split into their unescaped
+/// segments once, where the list is made.
+#[derive(Debug)]
+pub struct Pointers {
+    paths: Vec<&'static str>,
+    segments: Vec<Vec<String>>,
+}
+
+impl Pointers {
+    /// The pointers `paths`.
+    pub fn new(paths: &[&'static str]) -> Self {
+        Self {
+            paths: paths.to_vec(),
+            segments: paths.iter().map(|p| segments(p)).collect(),
+        }
+    }
+
+    /// The pointers, as given.
+    pub fn paths(&self) -> &[&'static str] {
+        &self.paths
+    }
+}
+
 /// The string values at some JSON pointers of one document.
 #[derive(Debug)]
-pub struct Picked {
-    paths: &'static [&'static str],
+pub struct Picked<'a> {
+    pointers: &'a Pointers,
     values: Vec<Option<String>>,
 }
 
@@ -32,61 +53,36 @@ pub struct NotJson;
 /// a `Value`.
 const MAX_DEPTH: usize = 127;
 
-impl Picked {
+impl<'a> Picked<'a> {
     /// Reads `bytes` as one JSON document (UTF-8, nothing after it) and keeps the string values
-    /// at `paths` (JSON pointers such as `/repository/full_name`).
-    pub fn parse(bytes: &[u8], paths: &'static [&'static str]) -> Result<Self, NotJson> {
+    /// at `pointers`.
+    pub fn parse(bytes: &[u8], pointers: &'a Pointers) -> Result<Self, NotJson> {
         // Skipped strings are not checked for UTF-8 on the way; the whole body is, first.
         std::str::from_utf8(bytes).map_err(|_| NotJson)?;
         if nesting(bytes) > MAX_DEPTH {
             return Err(NotJson);
         }
-        let segments = split(paths);
-        let mut values = vec![None; paths.len()];
+        let mut values = vec![None; pointers.paths.len()];
         let mut de = serde_json::Deserializer::from_slice(bytes);
         Node {
-            segments: &segments,
+            segments: &pointers.segments,
             depth: 0,
-            candidates: (0..paths.len()).collect(),
+            candidates: (0..pointers.paths.len()).collect(),
             values: &mut values,
         }
         .deserialize(&mut de)
         .map_err(|_| NotJson)?;
         de.end().map_err(|_| NotJson)?;
-        Ok(Self { paths, values })
+        Ok(Self { pointers, values })
     }
 
     /// The string at `path`, if the document has one there. `path` must be one of those
     /// [`Picked::parse`] was given.
     pub fn str(&self, path: &str) -> Option<&str> {
-        let i = self.paths.iter().position(|p| *p == path);
+        let i = self.pointers.paths.iter().position(|p| *p == path);
         debug_assert!(i.is_some(), "{path} was not picked");
         self.values[i?].as_deref()
     }
-}
-
-/// The unescaped segments of each of a list of JSON pointers.
-type Segments = Vec<Vec<String>>;
-
-/// A list of JSON pointers (where it lies, how long it is) and its segments.
-type Split = ((usize, usize), Rc<Segments>);
-
-/// The segments of each of `paths`, split once per thread and list of paths (every delivery
-/// reads the same few lists).
-fn split(paths: &'static [&'static str]) -> Rc<Segments> {
-    thread_local! {
-        static SPLIT: RefCell<Vec<Split>> = const { RefCell::new(Vec::new()) };
-    }
-    let id = (paths.as_ptr() as usize, paths.len());
-    SPLIT.with(|split| {
-        let mut split = split.borrow_mut();
-        if let Some((_, segments)) = split.iter().find(|(p, _)| *p == id) {
-            return Rc::clone(segments);
-        }
-        let segments = Rc::new(paths.iter().map(|p| segments(p)).collect::<Vec<_>>());
-        split.push((id, Rc::clone(&segments)));
-        segments
-    })
 }
 
 /// The unescaped segments of a JSON pointer (`~1` is `/`, `~0` is `~`).
@@ -277,15 +273,18 @@ impl<'de> de::Deserialize<'de> for Leaf {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
     use super::*;
 
-    const PATHS: &[&str] = &["/a", "/b/c", "/b/d/e", "/x~1y", "/t~0"];
+    const LIST: &[&str] = &["/a", "/b/c", "/b/d/e", "/x~1y", "/t~0"];
+    static PATHS: LazyLock<Pointers> = LazyLock::new(|| Pointers::new(LIST));
 
-    fn picked(v: &Value) -> Picked {
-        Picked::parse(&serde_json::to_vec(v).unwrap(), PATHS).unwrap()
+    fn picked(v: &Value) -> Picked<'static> {
+        Picked::parse(&serde_json::to_vec(v).unwrap(), &PATHS).unwrap()
     }
 
     #[test]
@@ -300,20 +299,21 @@ mod tests {
         assert_eq!(p.str("/x~1y"), Some("slash"));
         assert_eq!(p.str("/t~0"), Some("tilde"));
         let p = picked(&json!({"a": 1, "b": [{"c": "x"}], "x/y": {"s": "t"}, "t~": null}));
-        for path in PATHS {
+        for path in LIST {
             assert_eq!(p.str(path), None, "{path}");
         }
     }
 
     #[test]
     fn lists_of_paths_do_not_mix() {
-        static SHORT: &[&str] = &["/b/c"];
+        let short = Pointers::new(&["/b/c"]);
+        let first = Pointers::new(&LIST[..1]);
         let doc = br#"{"a":"one","b":{"c":"two"}}"#;
         for _ in 0..2 {
-            assert_eq!(Picked::parse(doc, PATHS).unwrap().str("/b/c"), Some("two"));
-            assert_eq!(Picked::parse(doc, SHORT).unwrap().str("/b/c"), Some("two"));
-            // The first path of the list only: where it lies is the list's, its length is not.
-            let first = Picked::parse(doc, &PATHS[..1]).unwrap();
+            assert_eq!(Picked::parse(doc, &PATHS).unwrap().str("/b/c"), Some("two"));
+            assert_eq!(Picked::parse(doc, &short).unwrap().str("/b/c"), Some("two"));
+            // The first path of the list only.
+            let first = Picked::parse(doc, &first).unwrap();
             assert_eq!(first.str("/a"), Some("one"));
             assert_eq!(first.values.len(), 1);
         }
@@ -321,10 +321,10 @@ mod tests {
 
     #[test]
     fn the_last_of_repeated_keys_counts() {
-        let p = Picked::parse(br#"{"a":"1","b":{"c":"2"},"a":"3","b":7}"#, PATHS).unwrap();
+        let p = Picked::parse(br#"{"a":"1","b":{"c":"2"},"a":"3","b":7}"#, &PATHS).unwrap();
         assert_eq!(p.str("/a"), Some("3"));
         assert_eq!(p.str("/b/c"), None);
-        let p = Picked::parse(br#"{"a":"1","a":{"q":1}}"#, PATHS).unwrap();
+        let p = Picked::parse(br#"{"a":"1","a":{"q":1}}"#, &PATHS).unwrap();
         assert_eq!(p.str("/a"), None);
     }
 
@@ -332,7 +332,7 @@ mod tests {
     fn escaped_strings_and_keys_are_decoded() {
         let p = Picked::parse(
             br#"{"\u0061":"caf\u00e9 \"q\"","b":{"c":"\ud83d\ude00"}}"#,
-            PATHS,
+            &PATHS,
         )
         .unwrap();
         assert_eq!(p.str("/a"), Some("café \"q\""));
@@ -354,23 +354,23 @@ mod tests {
             b"[1 2]",
         ] {
             assert!(serde_json::from_slice::<Value>(bad).is_err());
-            assert!(Picked::parse(bad, PATHS).is_err(), "{bad:?}");
+            assert!(Picked::parse(bad, &PATHS).is_err(), "{bad:?}");
         }
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert!(serde_json::from_slice::<Value>(deep.as_bytes()).is_err());
-        assert!(Picked::parse(deep.as_bytes(), PATHS).is_err());
+        assert!(Picked::parse(deep.as_bytes(), &PATHS).is_err());
         // The deepest nesting a `Value` takes is taken, and no deeper.
         for depth in 120..=135 {
             let doc = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
             assert_eq!(
-                Picked::parse(doc.as_bytes(), PATHS).is_ok(),
+                Picked::parse(doc.as_bytes(), &PATHS).is_ok(),
                 serde_json::from_slice::<Value>(doc.as_bytes()).is_ok(),
                 "{depth}"
             );
         }
         // Brackets inside strings are not nesting.
         let flat = format!("{{\"z\":\"{}\"}}", "[".repeat(200));
-        assert!(Picked::parse(flat.as_bytes(), PATHS).is_ok());
+        assert!(Picked::parse(flat.as_bytes(), &PATHS).is_ok());
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
@@ -394,7 +394,7 @@ mod tests {
         #[test]
         fn picks_what_a_value_has_at_the_same_pointers(v in json_value()) {
             let p = picked(&v);
-            for path in PATHS {
+            for path in LIST {
                 prop_assert_eq!(p.str(path), v.pointer(path).and_then(Value::as_str), "{}", path);
             }
         }
@@ -414,7 +414,7 @@ mod tests {
                 bytes[i] = byte;
             }
             prop_assert_eq!(
-                Picked::parse(&bytes, PATHS).is_ok(),
+                Picked::parse(&bytes, &PATHS).is_ok(),
                 serde_json::from_slice::<Value>(&bytes).is_ok(),
                 "{:?}", String::from_utf8_lossy(&bytes)
             );
@@ -424,7 +424,7 @@ mod tests {
         fn accepts_exactly_what_a_value_accepts(bytes in prop::collection::vec(
             prop::sample::select(b"{}[]\":,ab01 .-e\\tn".to_vec()), 0..24)) {
             prop_assert_eq!(
-                Picked::parse(&bytes, PATHS).is_ok(),
+                Picked::parse(&bytes, &PATHS).is_ok(),
                 serde_json::from_slice::<Value>(&bytes).is_ok(),
                 "{:?}", String::from_utf8_lossy(&bytes)
             );

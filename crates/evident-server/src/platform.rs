@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use crate::picked::Picked;
+use crate::picked::{Picked, Pointers};
 
 /// A webhook source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,43 +29,52 @@ impl Platform {
     }
 
     /// The JSON pointers [`describe`] reads in this platform's payloads.
-    pub fn paths(self) -> &'static [&'static str] {
-        static GITHUB: LazyLock<Vec<&str>> = LazyLock::new(|| {
-            [
-                GITHUB_COMMITS,
-                &["/action", "/repository/full_name", "/sender/login"],
-            ]
-            .concat()
-        });
-        static GITLAB: LazyLock<Vec<&str>> = LazyLock::new(|| {
-            [
-                GITLAB_COMMITS,
+    pub fn paths(self) -> &'static Pointers {
+        static GITHUB: LazyLock<Pointers> = LazyLock::new(|| {
+            Pointers::new(
                 &[
-                    "/commit_url",
-                    "/object_kind",
-                    "/object_attributes/action",
-                    "/event_name",
-                    "/status",
-                    "/project/path_with_namespace",
-                    "/project_name",
-                    "/user_username",
-                    "/user/username",
-                ],
-            ]
-            .concat()
+                    GITHUB_COMMITS,
+                    &["/action", "/repository/full_name", "/sender/login"],
+                ]
+                .concat(),
+            )
         });
-        match self {
-            Self::GitHub => &GITHUB,
-            Self::GitLab => &GITLAB,
-            Self::ArgoCd => &[
+        static GITLAB: LazyLock<Pointers> = LazyLock::new(|| {
+            Pointers::new(
+                &[
+                    GITLAB_COMMITS,
+                    &[
+                        "/commit_url",
+                        "/object_kind",
+                        "/object_attributes/action",
+                        "/event_name",
+                        "/status",
+                        "/project/path_with_namespace",
+                        "/project_name",
+                        "/user_username",
+                        "/user/username",
+                    ],
+                ]
+                .concat(),
+            )
+        });
+        static ARGOCD: LazyLock<Pointers> = LazyLock::new(|| {
+            Pointers::new(&[
                 "/event",
                 "/phase",
                 "/syncStatus",
                 "/app",
                 "/revision",
                 "/initiatedBy",
-            ],
-            Self::Falco => &["/rule", "/priority", "/hostname"],
+            ])
+        });
+        static FALCO: LazyLock<Pointers> =
+            LazyLock::new(|| Pointers::new(&["/rule", "/priority", "/hostname"]));
+        match self {
+            Self::GitHub => &GITHUB,
+            Self::GitLab => &GITLAB,
+            Self::ArgoCd => &ARGOCD,
+            Self::Falco => &FALCO,
         }
     }
 }
@@ -263,7 +272,7 @@ mod tests {
             Platform::ArgoCd,
             Platform::Falco,
         ] {
-            let paths = platform.paths();
+            let paths = platform.paths().paths();
             for a in paths {
                 assert!(a.starts_with('/') && !a.contains('~'), "{a}");
                 for b in paths {
