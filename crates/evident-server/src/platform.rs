@@ -265,6 +265,23 @@ mod tests {
     }
 
     #[test]
+    fn every_pointer_describe_reads_is_picked() {
+        // On an empty payload every fallback is tried, so every pointer is looked up; one
+        // missing from `Platform::paths` would read as absent in a release build.
+        for platform in [
+            Platform::GitHub,
+            Platform::GitLab,
+            Platform::ArgoCd,
+            Platform::Falco,
+        ] {
+            let picked = Picked::parse(b"{}", platform.paths()).unwrap();
+            // `Picked::str` asserts (in test builds) that the pointer was picked.
+            let meta = super::describe(platform, &no_headers, b"{}", &picked);
+            assert_eq!(meta.commit, None, "{platform:?}");
+        }
+    }
+
+    #[test]
     fn no_path_is_a_prefix_of_another() {
         for platform in [
             Platform::GitHub,
