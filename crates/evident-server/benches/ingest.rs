@@ -9,20 +9,21 @@
 //! The server runs **in this process**, as `evident serve` runs it: [`Server::start`] (the real
 //! writer thread, the embedded store on disk with its fsyncs) and [`Server::run`] on a tokio
 //! multi-thread runtime with the default worker count (one per core), on 127.0.0.1. The load
-//! generator shares the machine: N client threads, each with one keep-alive HTTP/1.1
-//! connection (std `TcpStream`, requests written by hand), send signed deliveries of the real
-//! GitHub push payload `webhooks/github/push/payload.json` (7,324 bytes) from the shared data,
-//! one after the other. Each delivery has a unique `X-GitHub-Delivery` and a unique commit
-//! written over the payload's own (same length), so every delivery is a new entry with a
-//! content blob of its own, as real pushes are. Latency is measured per request by the client,
-//! from the first byte written to the last byte of the answer read.
+//! generator shares the machine, and is kept as light as `wrk -t1 -cN`: one thread running one
+//! event loop over N keep-alive HTTP/1.1 connections, each sending its next delivery when the
+//! answer to the last one has arrived. The deliveries are signed and framed before the clock
+//! starts (as a tool replaying recorded requests sends them): the real GitHub push payload
+//! `webhooks/github/push/payload.json` (7,324 bytes) from the shared data, each with a unique
+//! `X-GitHub-Delivery` and a unique commit written over the payload's own (same length), so every
+//! delivery is a new entry with a content blob of its own, as real pushes are. Latency is measured
+//! per request by the client, from the first byte written to the last byte of the answer read.
 //!
 //! Environment (all optional):
 //!
 //! | variable | default | meaning |
 //! | --- | --- | --- |
 //! | `EVIDENT_BENCH_DELIVERIES` | 50000 | measured deliveries (also the first plain argument) |
-//! | `EVIDENT_BENCH_CONNECTIONS` | 32 | concurrent keep-alive connections (client threads) |
+//! | `EVIDENT_BENCH_CONNECTIONS` | 32 | concurrent keep-alive connections |
 //! | `EVIDENT_BENCH_DATABASE_URL` | none | the index in this PostgreSQL database (a fresh schema, dropped at the end) |
 //! | `EVIDENT_BENCH_WARMUP` | 2000 | deliveries sent before measuring (stored too) |
 //! | `BENCH_DIR` | the system temp dir | the store is made in a temporary directory under `BENCH_DIR/serve` (use a real disk, not tmpfs) |
@@ -30,11 +31,11 @@
 //! | `EVIDENT_BENCH_SAME_BODY` | 0 | 1 sends the same body every time (one shared content blob: shows the blob writes' share) |
 //! | `EVIDENT_SHARED_DATA` | `../../../shared/data` from this crate | where the webhook payloads are |
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use evident_core::{Clock as _, SystemClock};
@@ -200,116 +201,129 @@ fn signature(body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// One keep-alive HTTP/1.1 connection to the server.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    request: Vec<u8>,
-    body: Vec<u8>,
-    line: String,
+/// Every delivery's request, signed and framed before the clock starts, as a load generator
+/// replaying recorded requests sends them: the client's share of the two cores is then its
+/// socket work only.
+fn requests(template: &Template, count: u64, same_body: bool) -> Vec<Vec<u8>> {
+    let mut body = Vec::with_capacity(template.body.len());
+    (0..count)
+        .map(|i| {
+            template.body(if same_body { 0 } else { i }, &mut body);
+            let mut request = Vec::with_capacity(body.len() + 512);
+            write!(
+                request,
+                "POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: GitHub-Hookshot/bench\r\n\
+                 Accept: */*\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\n\
+                 X-GitHub-Delivery: {}\r\nX-GitHub-Hook-ID: 292430182\r\n\
+                 X-Hub-Signature-256: sha256={}\r\nContent-Length: {}\r\n\r\n",
+                delivery_id(i),
+                signature(&body),
+                body.len()
+            )
+            .expect("writing to a Vec");
+            request.extend_from_slice(&body);
+            request
+        })
+        .collect()
 }
 
-impl Connection {
-    fn open(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).expect("connect to the server");
+/// One keep-alive HTTP/1.1 connection of the load generator, driven by its event loop.
+struct Client {
+    stream: tokio::net::TcpStream,
+    /// What has been read of the answer so far.
+    answer: Vec<u8>,
+}
+
+impl Client {
+    async fn open(addr: SocketAddr) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connect to the server");
         stream.set_nodelay(true).expect("TCP_NODELAY");
-        stream
-            .set_read_timeout(Some(Duration::from_mins(1)))
-            .expect("a read timeout");
         Self {
-            reader: BufReader::with_capacity(8 * 1024, stream),
-            request: Vec::with_capacity(16 * 1024),
-            body: Vec::with_capacity(16 * 1024),
-            line: String::new(),
+            stream,
+            answer: Vec::with_capacity(1024),
         }
     }
 
-    /// Sends delivery `i` and reads the answer: its status and the client-side latency.
-    fn deliver(&mut self, template: &Template, i: u64, same_body: bool) -> (u16, Duration) {
-        template.body(if same_body { 0 } else { i }, &mut self.body);
-        let sig = signature(&self.body);
-        self.request.clear();
-        write!(
-            self.request,
-            "POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: GitHub-Hookshot/bench\r\n\
-             Accept: */*\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\n\
-             X-GitHub-Delivery: {}\r\nX-GitHub-Hook-ID: 292430182\r\n\
-             X-Hub-Signature-256: sha256={sig}\r\nContent-Length: {}\r\n\r\n",
-            delivery_id(i),
-            self.body.len()
-        )
-        .expect("writing to a Vec");
-        self.request.extend_from_slice(&self.body);
+    /// Sends one request and reads its answer: the status and the client-side latency, from the
+    /// first byte written to the last byte of the answer read.
+    async fn send(&mut self, request: &[u8]) -> (u16, Duration) {
         let started = Instant::now();
-        self.reader
-            .get_mut()
-            .write_all(&self.request)
-            .expect("send a delivery");
-        let status = self.read_answer();
+        let mut written = 0;
+        while written < request.len() {
+            self.stream.writable().await.expect("the connection");
+            match self.stream.try_write(&request[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("send a delivery: {e}"),
+            }
+        }
+        let status = self.read_answer().await;
         (status, started.elapsed())
     }
 
-    fn read_answer(&mut self) -> u16 {
-        self.line.clear();
-        self.reader
-            .read_line(&mut self.line)
-            .expect("read an answer");
-        let status = self
-            .line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("not an HTTP answer: {:?}", self.line));
-        let mut length = 0usize;
+    async fn read_answer(&mut self) -> u16 {
+        self.answer.clear();
         loop {
-            self.line.clear();
-            self.reader
-                .read_line(&mut self.line)
-                .expect("read a header");
-            if self.line == "\r\n" || self.line.is_empty() {
-                break;
+            if let Some(head) = self.answer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let (status, length) = parse_head(&self.answer[..head]);
+                let total = head + 4 + length;
+                if self.answer.len() >= total {
+                    assert_eq!(self.answer.len(), total, "one answer per request");
+                    return status;
+                }
             }
-            if let Some((k, v)) = self.line.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().expect("a length");
+            let mut chunk = [0u8; 4096];
+            self.stream.readable().await.expect("the connection");
+            match self.stream.try_read(&mut chunk) {
+                Ok(0) => panic!("the server closed the connection"),
+                Ok(n) => self.answer.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("read an answer: {e}"),
             }
         }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).expect("read the body");
-        status
-    }
-
-    /// `GET path`: the body as text.
-    fn get(&mut self, path: &str) -> String {
-        write!(
-            self.reader.get_mut(),
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-        )
-        .expect("send a request");
-        self.line.clear();
-        self.reader.read_line(&mut self.line).expect("read");
-        let mut length = 0usize;
-        loop {
-            self.line.clear();
-            self.reader
-                .read_line(&mut self.line)
-                .expect("read a header");
-            if self.line == "\r\n" || self.line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = self.line.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().expect("a length");
-            }
-        }
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).expect("read the body");
-        String::from_utf8_lossy(&body).into_owned()
     }
 }
 
-/// What one client thread saw in the measured phase.
+/// An answer's status and `Content-Length`.
+fn parse_head(head: &[u8]) -> (u16, usize) {
+    let head = std::str::from_utf8(head).expect("an HTTP head is text");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {status_line:?}"));
+    let length = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.trim().parse().expect("a length"));
+    (status, length)
+}
+
+/// `GET path` on a connection of its own: the body as text.
+fn get(addr: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_mins(1)))
+        .expect("a read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send a request");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("read the answer");
+    let head = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    String::from_utf8_lossy(&answer[head + 4..]).into_owned()
+}
+
+/// What one connection saw.
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
@@ -318,21 +332,20 @@ struct Tally {
     other: Vec<(u16, u64)>,
 }
 
-/// Sends deliveries `next..end` (shared with the other threads) on `conn`.
-fn drive(
-    conn: &mut Connection,
-    template: &Template,
-    next: &AtomicU64,
+/// Sends the requests `next..end` (shared with the other connections) on `client`.
+async fn drive(
+    mut client: Client,
+    requests: Arc<Vec<Vec<u8>>>,
+    next: Arc<AtomicU64>,
     end: u64,
-    same_body: bool,
-    tally: &mut Tally,
-) {
+) -> (Client, Tally) {
+    let mut tally = Tally::default();
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         if i >= end {
-            return;
+            return (client, tally);
         }
-        let (status, latency) = conn.deliver(template, i, same_body);
+        let (status, latency) = client.send(&requests[i as usize]).await;
         tally.latencies.push(latency);
         if status == 202 {
             tally.accepted += 1;
@@ -340,6 +353,28 @@ fn drive(
             tally.other.push((status, i));
         }
     }
+}
+
+/// Every connection sends from `next` up to `end`; their clients come back with what they saw.
+async fn phase(
+    clients: Vec<Client>,
+    requests: &Arc<Vec<Vec<u8>>>,
+    next: u64,
+    end: u64,
+) -> (Vec<Client>, Vec<Tally>) {
+    let next = Arc::new(AtomicU64::new(next));
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|c| tokio::spawn(drive(c, Arc::clone(requests), Arc::clone(&next), end)))
+        .collect();
+    let mut clients = Vec::with_capacity(tasks.len());
+    let mut tallies = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let (client, tally) = task.await.expect("a connection's task");
+        clients.push(client);
+        tallies.push(tally);
+    }
+    (clients, tallies)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -424,8 +459,8 @@ fn main() {
         }
     );
     println!(
-        "load: {} keep-alive HTTP/1.1 connections; {} ({} bytes), {}, HMAC-SHA256 signed; \
-         unique delivery ids",
+        "load: one client thread (an event loop) over {} keep-alive HTTP/1.1 connections; {} \
+         ({} bytes), {}, HMAC-SHA256 signed beforehand; unique delivery ids",
         config.connections,
         PAYLOAD,
         template.body.len(),
@@ -480,47 +515,31 @@ fn main() {
         });
     });
 
-    // The clients: warm-up, then (all together) the measured run.
-    let warm_next = Arc::new(AtomicU64::new(0));
-    let next = Arc::new(AtomicU64::new(config.warmup));
+    // The load generator: one thread, one event loop, N connections (as `wrk -t1 -cN`), sending
+    // requests built beforehand. Warm-up, then the measured run.
     let end = config.warmup + config.deliveries;
-    let barrier = Arc::new(Barrier::new(config.connections + 1));
-    let warm_started = Instant::now();
-    let clients: Vec<_> = (0..config.connections)
-        .map(|_| {
-            let (template, warm_next, next, barrier) = (
-                Arc::clone(&template),
-                Arc::clone(&warm_next),
-                Arc::clone(&next),
-                Arc::clone(&barrier),
-            );
-            let (warmup, same_body) = (config.warmup, config.same_body);
-            std::thread::spawn(move || {
-                let mut conn = Connection::open(addr);
-                let mut warm = Tally::default();
-                drive(
-                    &mut conn, &template, &warm_next, warmup, same_body, &mut warm,
-                );
-                barrier.wait();
-                let mut tally = Tally {
-                    latencies: Vec::with_capacity(8_192),
-                    ..Tally::default()
-                };
-                drive(&mut conn, &template, &next, end, same_body, &mut tally);
-                tally.other.extend(warm.other);
-                tally.accepted += warm.accepted;
-                tally
-            })
-        })
-        .collect();
-    barrier.wait();
-    let started = Instant::now();
-    let warm_secs = (started - warm_started).as_secs_f64();
-    let tallies: Vec<Tally> = clients
-        .into_iter()
-        .map(|c| c.join().expect("a client thread"))
-        .collect();
-    let elapsed = started.elapsed();
+    let requests = Arc::new(requests(&template, end, config.same_body));
+    let client_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("the client's runtime");
+    let (warm_secs, elapsed, tallies) = client_runtime.block_on(async {
+        let mut clients = Vec::with_capacity(config.connections);
+        for _ in 0..config.connections {
+            clients.push(Client::open(addr).await);
+        }
+        let warm_started = Instant::now();
+        let (clients, warm) = phase(clients, &requests, 0, config.warmup).await;
+        let started = Instant::now();
+        let (_clients, mut tallies) = phase(clients, &requests, config.warmup, end).await;
+        let elapsed = started.elapsed();
+        for (tally, warm) in tallies.iter_mut().zip(warm) {
+            tally.accepted += warm.accepted;
+            tally.other.extend(warm.other);
+        }
+        ((started - warm_started).as_secs_f64(), elapsed, tallies)
+    });
+    drop(requests);
 
     let mut latencies: Vec<Duration> = tallies
         .iter()
@@ -536,7 +555,7 @@ fn main() {
         percentile(&latencies, 99.0),
     );
     let max = latencies.last().copied().unwrap_or_default();
-    let metrics = Connection::open(addr).get("/metrics");
+    let metrics = get(addr, "/metrics");
 
     println!(
         "warm-up: {} deliveries in {warm_secs:.2} s",
