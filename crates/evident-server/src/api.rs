@@ -57,7 +57,7 @@ const CATEGORIES: [&str; 7] = [
 ];
 
 fn internal(what: &str, e: &dyn std::fmt::Display) -> ApiError {
-    eprintln!("evident serve: {what}: {e}");
+    log_line!("evident serve: {what}: {e}");
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
@@ -347,7 +347,7 @@ async fn reload(state: &AppState) -> Snapshot {
         Ok(Ok(loaded)) => loaded,
         Ok(Err(e)) => {
             // Fail closed: no token authenticates until the file is readable again.
-            eprintln!("evident serve: API tokens disabled: {e}");
+            log_line!("evident serve: API tokens disabled: {e}");
             return Snapshot {
                 stamp: stamp(&path),
                 credentials: Vec::new(),
@@ -355,7 +355,7 @@ async fn reload(state: &AppState) -> Snapshot {
             };
         }
         Err(e) => {
-            eprintln!("evident serve: cannot read the API tokens: {e}");
+            log_line!("evident serve: cannot read the API tokens: {e}");
             return Snapshot {
                 stamp: None,
                 credentials: Vec::new(),
@@ -377,7 +377,7 @@ async fn reload(state: &AppState) -> Snapshot {
         let evidence = match change.draft(state.inner.retain_years).build() {
             Ok(e) => e,
             Err(e) => {
-                eprintln!(
+                log_line!(
                     "evident serve: cannot build the record of {} {}: {e}",
                     change.action.as_str(),
                     change.id
@@ -387,7 +387,7 @@ async fn reload(state: &AppState) -> Snapshot {
         };
         match state.inner.writer.append(evidence, None).await {
             Ok(Appended::Stored(seq) | Appended::Duplicate(seq)) => {
-                eprintln!(
+                log_line!(
                     "evident serve: {} {} ({}) recorded as entry {seq}",
                     change.action.as_str(),
                     change.id,
@@ -397,7 +397,7 @@ async fn reload(state: &AppState) -> Snapshot {
                 recorded += 1;
             }
             Err(e) => {
-                eprintln!(
+                log_line!(
                     "evident serve: cannot record {} {} yet: {e}",
                     change.action.as_str(),
                     change.id
@@ -431,7 +431,7 @@ async fn reload(state: &AppState) -> Snapshot {
         },
         Ok(Err(e)) => {
             // Recorded but not marked: recorded again next time (at least once).
-            eprintln!("evident serve: cannot mark the recorded token changes: {e}");
+            log_line!("evident serve: cannot mark the recorded token changes: {e}");
             Snapshot {
                 stamp: None,
                 credentials,
@@ -439,7 +439,7 @@ async fn reload(state: &AppState) -> Snapshot {
             }
         }
         Err(e) => {
-            eprintln!("evident serve: cannot mark the recorded token changes: {e}");
+            log_line!("evident serve: cannot mark the recorded token changes: {e}");
             Snapshot {
                 stamp: None,
                 credentials,
@@ -1097,7 +1097,7 @@ pub async fn export(
         .await
         .map_err(|e| internal("an export failed", &e))?
         .map_err(|e| internal("cannot write an auditor package", &e))?;
-    eprintln!(
+    log_line!(
         "evident serve: an auditor package of {entries} entries for {control} (log size {log_size}) exported with token {}",
         caller.id
     );
@@ -1347,7 +1347,7 @@ async fn push_inner(
     .map_err(|e| internal("cannot build the evidence of a pushed report", &e))?;
     match state.inner.writer.append(evidence, None).await {
         Ok(Appended::Stored(seq) | Appended::Duplicate(seq)) => {
-            eprintln!(
+            log_line!(
                 "evident serve: a {category} scan of {subject} pushed with token {} stored as entry {seq}",
                 caller.id
             );
@@ -1367,7 +1367,7 @@ async fn push_inner(
                 .into_response())
         }
         Err(e) => {
-            eprintln!("evident serve: cannot store a pushed report: {e}");
+            log_line!("evident serve: cannot store a pushed report: {e}");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the evidence store is unavailable; push again later",

@@ -606,13 +606,13 @@ async fn ingest_inner(
     let evidence = event_draft(state, platform, &meta, media_type, body)
         .build()
         .map_err(|e| {
-            eprintln!("evident serve: cannot build the evidence of a {platform:?} delivery: {e}");
+            log_line!("evident serve: cannot build the evidence of a {platform:?} delivery: {e}");
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         })?;
     let key = dedup_key(platform.as_str(), &meta.delivery);
     match inner.writer.append(evidence, Some(key)).await {
         Ok(Appended::Stored(entry)) => {
-            eprintln!(
+            log_line!(
                 "evident serve: {} {} delivery {} stored as entry {entry}",
                 platform.as_str(),
                 meta.event,
@@ -630,7 +630,7 @@ async fn ingest_inner(
         )
             .into_response()),
         Err(e) => {
-            eprintln!(
+            log_line!(
                 "evident serve: cannot store a {} delivery: {e}",
                 platform.as_str()
             );
@@ -724,12 +724,12 @@ async fn record_rejection(
         Err(e) => Err(e.to_string()),
     };
     match result {
-        Ok(Appended::Stored(entry) | Appended::Duplicate(entry)) => eprintln!(
+        Ok(Appended::Stored(entry) | Appended::Duplicate(entry)) => log_line!(
             "evident serve: rejected a delivery to {endpoint} from {} ({}); recorded as entry {entry}",
             remote.ip(),
             failure.as_str()
         ),
-        Err(e) => eprintln!(
+        Err(e) => log_line!(
             "evident serve: rejected a delivery to {endpoint} from {} ({}); cannot record it: {e}",
             remote.ip(),
             failure.as_str()

@@ -15,10 +15,20 @@
 //! Every accepted delivery is durable (appended, synced and covered by a signed checkpoint)
 //! before its `2xx` is sent; every rejected one is itself recorded as `security` evidence.
 
+/// Writes one line to standard error with one `write`: `eprintln!` writes each piece of its
+/// format on its own (a line per delivery was several system calls), and panics when standard
+/// error is gone, which must not take a request down with it.
+macro_rules! log_line {
+    ($($arg:tt)*) => {
+        $crate::log::line(::std::format_args!($($arg)*))
+    };
+}
+
 pub mod api;
 pub mod app;
 pub mod auth;
 pub mod evidence;
+mod log;
 pub mod metrics;
 pub mod picked;
 pub mod platform;
@@ -272,7 +282,7 @@ async fn serve(
                 Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
                     // Out of file descriptors, say: wait a little rather than spin.
-                    eprintln!("evident serve: cannot accept a connection: {e}");
+                    log_line!("evident serve: cannot accept a connection: {e}");
                     tokio::select! {
                         () = &mut shutdown => break,
                         () = tokio::time::sleep(Duration::from_secs(1)) => continue,
@@ -304,7 +314,7 @@ async fn serve(
     })
     .await;
     if drained.is_err() {
-        eprintln!(
+        log_line!(
             "evident serve: closing {} connection(s) still open after the {:?} grace period",
             connections.len(),
             limits.grace
@@ -323,7 +333,7 @@ fn report_write_timeout(remote: SocketAddr, ended: Result<(), hyper::Error>) {
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::TimedOut
         {
-            eprintln!("evident serve: closed the connection of {remote}: {io}");
+            log_line!("evident serve: closed the connection of {remote}: {io}");
             return;
         }
         source = cause.source();

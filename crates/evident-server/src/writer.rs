@@ -281,7 +281,7 @@ fn run(
             .name("evident-signer".into())
             .spawn_scoped(scope, move || prepare(store, key, rx, handover));
         if let Err(e) = preparer {
-            eprintln!("evident serve: cannot start the writer's signer: {e}");
+            log_line!("evident serve: cannot start the writer's signer: {e}");
             handover.lock().closed = true;
         }
         commit(store, writer, seen, handover, appended);
@@ -324,7 +324,7 @@ fn prepare(store: &Store, key: &LogKey, mut rx: mpsc::Receiver<Job>, handover: &
                 handover.changed.notify_all();
             }
             Err(e) => {
-                eprintln!("evident serve: cannot prepare evidence: {e}");
+                log_line!("evident serve: cannot prepare evidence: {e}");
                 for (_, reply) in rest {
                     let _ = reply.send(Err(e.to_string()));
                 }
@@ -367,7 +367,7 @@ fn commit<'a>(
             .and_then(|others| catch_up(store, &mut seen, others, writer.size()));
         if let Err(e) = caught_up {
             writer.end();
-            eprintln!("evident serve: cannot append: {e}");
+            log_line!("evident serve: cannot append: {e}");
             for r in ready {
                 let _ = r.reply.send(Err(e.to_string()));
             }
@@ -414,7 +414,7 @@ fn commit<'a>(
                 }
             }
             Err(e) => {
-                eprintln!("evident serve: append failed: {e}");
+                log_line!("evident serve: append failed: {e}");
                 for (reply, plan) in plans {
                     let answer = match plan {
                         Plan::Duplicate(seq) => Ok(Appended::Duplicate(seq)),

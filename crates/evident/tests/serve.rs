@@ -312,6 +312,52 @@ fn deliveries_are_authenticated_stored_once_and_verifiable() {
 }
 
 #[test]
+fn the_log_has_a_line_per_stored_or_rejected_delivery_and_no_secret() {
+    let env = Env::new(KEY);
+    let log = env.dir.join("serve.log");
+    let server = env.serve_logged(
+        &[],
+        &[("EVIDENT_GITHUB_WEBHOOK_SECRET", GITHUB_SECRET)],
+        &log,
+    );
+    let push = payload("github/push/payload.json");
+    let stored = entry_of(&server.github("push", "d-logged-1", &push));
+    let forged = github_signature("not the secret", &push);
+    let rejected = server.post(
+        "/webhooks/github",
+        &[
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", "d-forged"),
+            ("X-Hub-Signature-256", &forged),
+        ],
+        &push,
+    );
+    assert_eq!(rejected.status, 401);
+    let security = env.list("security");
+    assert_eq!(security.len(), 1);
+    let recorded = security[0]["entry"].as_u64().unwrap();
+    server.terminate();
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let expected = [
+        format!("evident serve: github push delivery d-logged-1 stored as entry {stored}"),
+        format!(
+            "evident serve: rejected a delivery to /webhooks/github from 127.0.0.1 \
+             (credential mismatch); recorded as entry {recorded}"
+        ),
+    ];
+    for line in &expected {
+        let found = lines.iter().filter(|l| *l == line).count();
+        assert_eq!(found, 1, "{line:?} in the log {found} times:\n{text}");
+    }
+    for secret in [GITHUB_SECRET, forged.as_str(), &forged["sha256=".len()..]] {
+        assert!(!text.contains(secret), "the log shows {secret:?}:\n{text}");
+    }
+}
+
+#[test]
 fn concurrent_deliveries_are_all_stored_and_copies_once() {
     let env = Env::new(KEY);
     let server = env.serve();

@@ -203,6 +203,16 @@ impl Env {
     /// `evident serve --listen 127.0.0.1:0 <args>` on this store, with only PATH, HOME,
     /// NO_COLOR, EVIDENT_STORE and `vars` in its environment, once it is listening.
     pub fn serve_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Server {
+        self.serve_to(args, vars, Stdio::inherit())
+    }
+
+    /// [`Env::serve_with`], with the server's standard error written to `log`.
+    #[allow(dead_code)]
+    pub fn serve_logged(&self, args: &[&str], vars: &[(&str, &str)], log: &Path) -> Server {
+        self.serve_to(args, vars, std::fs::File::create(log).unwrap().into())
+    }
+
+    fn serve_to(&self, args: &[&str], vars: &[(&str, &str)], stderr: Stdio) -> Server {
         let bin = assert_cmd::cargo::cargo_bin("evident");
         let mut child = Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -217,7 +227,7 @@ impl Env {
             .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();
