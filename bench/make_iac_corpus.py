@@ -129,7 +129,7 @@ def k8s_doc(i):
         else "          resources:\n            limits:\n              cpu: 500m\n              memory: 256Mi\n"
         "            requests:\n              cpu: 100m\n              memory: 128Mi\n"
     )
-    password = "hunter2" if bad else '""'
+    password = "hunter2" if bad else '""'  # evident:allow synthetic password in a generated fixture
     return (
         "apiVersion: apps/v1\nkind: Deployment\n"
         f"metadata:\n  name: web{i}\n  namespace: team{i % 9}\n"

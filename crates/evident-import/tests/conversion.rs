@@ -521,7 +521,7 @@ fn regions_and_logical_locations() {
         &json!({
             "physicalLocation": {
                 "artifactLocation": {"uri": "main.tf"},
-                "region": {"startLine": 10, "startColumn": 3, "endLine": 14, "snippet": {"text": "password = \"hunter2hunter2\""}}
+                "region": {"startLine": 10, "startColumn": 3, "endLine": 14, "snippet": {"text": "password = \"hunter2hunter2\""}} // evident:allow synthetic SARIF snippet
             },
             "logicalLocations": [{"fullyQualifiedName": "aws_s3_bucket.logs", "name": "logs"}]
         }),

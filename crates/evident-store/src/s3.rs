@@ -1790,7 +1790,7 @@ mod tests {
         };
         let config = S3Config::from_lookup(env(&[
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"),
+            ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"), // evident:allow synthetic key, checked to stay hidden
         ]))
         .unwrap();
         assert_eq!(config.region(), "us-east-1");
@@ -1801,7 +1801,7 @@ mod tests {
         assert!(!config.path_style());
         let config = S3Config::from_lookup(env(&[
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"),
+            ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"), // evident:allow synthetic key, checked to stay hidden
             ("AWS_SESSION_TOKEN", "session-tok3n"),
             ("AWS_DEFAULT_REGION", "eu-west-1"),
             ("AWS_REGION", "eu-central-1"),
@@ -1830,7 +1830,7 @@ mod tests {
 
         let config = S3Config::from_lookup(env(&[
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"),
+            ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"), // evident:allow synthetic key, checked to stay hidden
             ("EVIDENT_S3_REGION", "ap-south-2"),
             ("AWS_REGION", "eu-central-1"),
         ]))
@@ -1850,13 +1850,13 @@ mod tests {
         );
         for (endpoint, want) in [
             ("ftp://host", "http:// or https://"),
-            ("http://user:pa55word@host", "must not hold credentials"),
+            ("http://user:pa55word@host", "must not hold credentials"), // evident:allow synthetic URL the check must refuse
             ("http://host/bucket", "without a path"),
             ("not a url", "not a URL"),
         ] {
             let vars: &'static [(&'static str, &'static str)] = Box::leak(Box::new([
                 ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-                ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"),
+                ("AWS_SECRET_ACCESS_KEY", "wJalr-hidden"), // evident:allow synthetic key, checked to stay hidden
                 ("EVIDENT_S3_ENDPOINT", endpoint),
             ]));
             let err = S3Config::from_lookup(env(vars)).unwrap_err().to_string();

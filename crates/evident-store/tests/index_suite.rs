@@ -709,7 +709,7 @@ fn postgres_url_forms() {
         // may hold a password) is not repeated.
         let err = AnyIndex::open(
             std::path::Path::new("/nonexistent"),
-            Some("mysql://root:hunter2@db/x"),
+            Some("mysql://root:hunter2@db/x"), // evident:allow synthetic URL, checked not to be repeated
         )
         .await
         .unwrap_err();

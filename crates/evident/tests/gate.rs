@@ -28,7 +28,7 @@ impl Repo {
         new_repo(&dir);
         fs::write(
             dir.join("config/prod.env"),
-            "# production settings\nAWS_ACCESS_KEY_ID=AKIAODZDOCIS2JHTLGMX\n",
+            "# production settings\nAWS_ACCESS_KEY_ID=AKIAODZDOCIS2JHTLGMX\n", // evident:allow synthetic key the gate must find
         )
         .unwrap();
         let repo = Self {
@@ -188,7 +188,7 @@ fn a_commit_goes_from_dev_to_prod() {
     assert!(human.contains("why here: evident.toml:"), "{human}");
     assert!(human.contains("Decision not recorded"), "{human}");
     assert!(
-        !human.contains("AKIAODZDOCIS2JHTLGMX"),
+        !human.contains("AKIAODZDOCIS2JHTLGMX"), // evident:allow the synthetic key above
         "a secret in clear: {human}"
     );
 

@@ -558,3 +558,43 @@ paths = ['''^vendor/''']
         .code(2)
         .stderr(predicate::str::contains("bad.toml").and(predicate::str::contains("rule `x`")));
 }
+
+/// The repository scans itself with its own `evident.toml`, as the README's main command does:
+/// every synthetic credential in its sources and tests carries an `evident:allow` reason, so a
+/// new one without a reason fails here before it reaches anyone's pre-commit hook.
+#[test]
+fn this_repository_has_no_unexplained_secret() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let home = tempfile::tempdir().unwrap();
+    let out = evident(home.path())
+        .args(["scan", "secrets", ".", "--format", "json"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unexplained: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["suppressed"].is_null())
+        .map(|f| format!("{}:{} {}", f["path"], f["line"], f["check"]))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "findings without an `evident:allow <reason>`: {unexplained:#?}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The scan did read the tree: the redaction test vector is seen, and its reason kept.
+    assert!(
+        report["findings"].as_array().unwrap().iter().any(|f| {
+            f["path"] == "crates/evident-secrets/src/redact.rs"
+                && f["suppressed"]["reason"] == "redaction test vector"
+        }),
+        "the known test vectors were not seen"
+    );
+}

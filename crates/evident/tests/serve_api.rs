@@ -803,7 +803,7 @@ fn a_pushed_scan_report_is_recorded_as_scan_record_records_it() {
     new_repo(&repo);
     std::fs::write(
         repo.join("settings.py"),
-        "AWS_ACCESS_KEY_ID = \"AKIAIOSFODNN7EXAMPLQ\"\n",
+        "AWS_ACCESS_KEY_ID = \"AKIAIOSFODNN7EXAMPLQ\"\n", // evident:allow synthetic key the scan must find
     )
     .unwrap();
     git(&repo, &["add", "."]);

@@ -609,11 +609,11 @@ mod tests {
     fn credentials_never_appear_in_hits() {
         let id = "docker-credentials-in-run";
         for bad in [
-            "git clone https://bot:s3cr3tpassw0rd@github.com/acme/app.git",
+            "git clone https://bot:s3cr3tpassw0rd@github.com/acme/app.git", // evident:allow synthetic credential the check must find
             "curl -u admin:s3cr3tpassw0rd https://x",
             "docker login -u bot -p s3cr3tpassw0rd registry",
             "helm repo add x https://x --username u --password s3cr3tpassw0rd",
-            "echo '//registry.npmjs.org/:_authToken=s3cr3tpassw0rd' > .npmrc",
+            "echo '//registry.npmjs.org/:_authToken=s3cr3tpassw0rd' > .npmrc", // evident:allow synthetic token the check must find
             "git clone https://ghp_s3cr3tpassw0rds3cr3tpassw0rd@github.com/acme/app.git",
         ] {
             let h = run(id, "RUN", bad);

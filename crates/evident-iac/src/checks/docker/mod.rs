@@ -372,7 +372,7 @@ mod tests {
         let r = dockerfile(&[(
             "alpine:3.20",
             None,
-            &[("RUN", "curl -k https://u:s3cr3t@h.io/x")],
+            &[("RUN", "curl -k https://u:s3cr3t@h.io/x")], // evident:allow synthetic credential the check must find
         )]);
         let h = hits("docker-tls-verification-disabled", &r);
         assert!(!h[0].key.contains("s3cr3t"), "{h:?}");
