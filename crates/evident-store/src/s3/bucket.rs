@@ -233,22 +233,7 @@ impl S3Bucket {
     }
 
     fn read(&self, key: &str, version_id: Option<&str>) -> Result<Option<Vec<u8>>, S3Error> {
-        check_key(key)?;
-        let target = self.target(READ, key, version_id);
-        let mut query = Map::new();
-        if let Some(version) = version_id {
-            query.insert("versionId", version);
-        }
-        let url = self.object_url(&target, key)?;
-        let answer = self.exchange(
-            &target,
-            Method::Get,
-            url,
-            &query,
-            &Map::new(),
-            None,
-            MAX_OBJECT,
-        )?;
+        let (target, answer) = self.on_version(READ, Method::Get, key, version_id, MAX_OBJECT)?;
         if answer.ok() {
             return Ok(Some(answer.body));
         }
@@ -266,14 +251,7 @@ impl S3Bucket {
     /// What S3 says about the current version of `key`, or about one version: size and Object
     /// Lock state. `None` when there is no such key or version.
     pub fn head(&self, key: &str, version_id: Option<&str>) -> Result<Option<ObjectInfo>, S3Error> {
-        check_key(key)?;
-        let target = self.target(HEAD, key, version_id);
-        let mut query = Map::new();
-        if let Some(version) = version_id {
-            query.insert("versionId", version);
-        }
-        let url = self.object_url(&target, key)?;
-        let answer = self.exchange(&target, Method::Head, url, &query, &Map::new(), None, 0)?;
+        let (target, answer) = self.on_version(HEAD, Method::Head, key, version_id, 0)?;
         if answer.ok() {
             let retain_until = match answer.header("x-amz-object-lock-retain-until-date") {
                 None => None,
@@ -317,22 +295,8 @@ impl S3Bucket {
     /// deleted: the error says until when ([`S3Error::is_locked`]). Deleting what is not there
     /// succeeds.
     pub fn delete(&self, key: &str, version_id: Option<&str>) -> Result<(), S3Error> {
-        check_key(key)?;
-        let target = self.target(DELETE, key, version_id);
-        let mut query = Map::new();
-        if let Some(version) = version_id {
-            query.insert("versionId", version);
-        }
-        let url = self.object_url(&target, key)?;
-        let answer = self.exchange(
-            &target,
-            Method::Delete,
-            url,
-            &query,
-            &Map::new(),
-            None,
-            MAX_ERROR_BODY,
-        )?;
+        let (target, answer) =
+            self.on_version(DELETE, Method::Delete, key, version_id, MAX_ERROR_BODY)?;
         if answer.ok() || is_absent(&answer) {
             return Ok(());
         }
@@ -398,6 +362,27 @@ impl S3Bucket {
                 "more than {MAX_LISTING_PAGES} pages of versions: the key has too many versions to list"
             ),
         })
+    }
+
+    /// One request about `key`, or about one version of it, reading at most `limit` bytes of
+    /// the answer: what it was about (for messages) and S3's answer, whatever its status.
+    fn on_version(
+        &self,
+        action: &'static str,
+        method: Method,
+        key: &str,
+        version_id: Option<&str>,
+        limit: u64,
+    ) -> Result<(S3Target, Answer), S3Error> {
+        check_key(key)?;
+        let target = self.target(action, key, version_id);
+        let mut query = Map::new();
+        if let Some(version) = version_id {
+            query.insert("versionId", version);
+        }
+        let url = self.object_url(&target, key)?;
+        let answer = self.exchange(&target, method, url, &query, &Map::new(), None, limit)?;
+        Ok((target, answer))
     }
 
     fn target(&self, action: &'static str, key: &str, version_id: Option<&str>) -> S3Target {
