@@ -18,6 +18,7 @@ pub mod github;
 pub mod gitlab;
 pub mod settings;
 pub mod stages;
+mod yaml;
 
 /// The scanner name of these checks.
 pub const SCANNER: &str = "pipeline";

@@ -7,11 +7,11 @@ use evident_core::{Check, Confidence, Finding, Location};
 use regex::Regex;
 
 use super::rules;
-use super::yaml::{Kind, Node};
 use super::{FileKind, Source};
 use crate::Options;
 use crate::compliance;
 use crate::stages::{self, Stage};
+use crate::yaml::{Kind, Node};
 
 /// Commands that deploy or release (lower-case substrings of `run:`).
 const DEPLOY_COMMANDS: &[&str] = &[

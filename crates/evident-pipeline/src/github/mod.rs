@@ -1,7 +1,7 @@
 //! GitHub Actions: workflows (`.github/workflows/*.yml|yaml`) and composite actions
 //! (`action.yml|yaml` with `runs.using: composite`).
 //!
-//! Files are parsed into a [`yaml::Node`] tree that keeps the line of every key and value, so
+//! Files are parsed into a [`crate::yaml::Node`] tree that keeps the line of every key and value, so
 //! every finding points at the offending line. Findings carry the job id in
 //! `Location::resource`, `workflow` for file-level findings, and `action` for steps of a
 //! composite action.
@@ -16,9 +16,8 @@ use crate::{FileResult, Options};
 
 mod audit;
 mod rules;
-mod yaml;
 
-use yaml::Node;
+use crate::yaml::{self, Node};
 
 /// The GitHub-only checks (the shared compliance checks it also applies live in
 /// [`crate::compliance`]).

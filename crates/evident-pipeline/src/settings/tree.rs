@@ -4,10 +4,7 @@
 //! responses get line numbers too; JSON that the YAML parser refuses (tabs as indentation, for
 //! example) is read by `serde_json` instead, without lines.
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use crate::yaml;
 
 /// One node and the line it starts on (`None` when the input was read without positions).
 #[derive(Debug, Clone, PartialEq)]
@@ -37,12 +34,11 @@ pub(crate) struct SyntaxError {
 impl Node {
     /// Parses JSON or YAML text.
     pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-        let options = serde_saphyr::Options {
-            strict_booleans: true,
-            with_snippet: false,
-            ..serde_saphyr::Options::default()
-        };
-        match serde_saphyr::from_str_with_options::<Node>(text, options) {
+        let yaml = yaml::Node::parse(text).map_err(|e| SyntaxError {
+            line: yaml_line(&e),
+            message: format!("invalid YAML: {}", first_line(&e.to_string())),
+        });
+        match yaml.and_then(Node::from_yaml) {
             Ok(node) => Ok(node),
             Err(yaml) => {
                 let looks_json = matches!(text.trim_start().chars().next(), Some('{' | '['));
@@ -52,13 +48,44 @@ impl Node {
                         line: Some(json.line()).filter(|l| *l > 0),
                         message: format!("invalid JSON: {json}"),
                     }),
-                    Err(_) => Err(SyntaxError {
-                        line: yaml_line(&yaml),
-                        message: format!("invalid YAML: {}", first_line(&yaml.to_string())),
-                    }),
+                    Err(_) => Err(yaml),
                 }
             }
         }
+    }
+
+    /// The tree of a parsed YAML document, with its keys as text (a scalar key as written,
+    /// `null` as the empty key).
+    fn from_yaml(node: yaml::Node) -> Result<Node, SyntaxError> {
+        let line = usize::try_from(node.line).ok().filter(|l| *l > 0);
+        let kind = match node.kind {
+            yaml::Kind::Null => Kind::Null,
+            yaml::Kind::Bool(b) => Kind::Bool(b),
+            yaml::Kind::Int(i) => Kind::Int(i),
+            yaml::Kind::Float(f) => Kind::Float(f),
+            yaml::Kind::Str(s) => Kind::Str(s),
+            yaml::Kind::Seq(items) => Kind::Seq(
+                items
+                    .into_iter()
+                    .map(Node::from_yaml)
+                    .collect::<Result<_, _>>()?,
+            ),
+            yaml::Kind::Map(entries) => {
+                let mut map = Vec::with_capacity(entries.len());
+                for (key, value) in entries {
+                    let name = match key.kind {
+                        yaml::Kind::Null => String::new(),
+                        _ => key.scalar().ok_or_else(|| SyntaxError {
+                            line: usize::try_from(key.line).ok().filter(|l| *l > 0),
+                            message: "invalid YAML: a list or mapping as a key".to_owned(),
+                        })?,
+                    };
+                    map.push((name, Node::from_yaml(value)?));
+                }
+                Kind::Map(map)
+            }
+        };
+        Ok(Node { line, kind })
     }
 
     fn from_json(value: serde_json::Value) -> Node {
@@ -185,108 +212,6 @@ fn yaml_line(error: &serde_saphyr::Error) -> Option<usize> {
     digits.parse().ok().filter(|l| *l > 0)
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Kind>::deserialize(deserializer)?;
-        let line = spanned.referenced.line();
-        Ok(Node {
-            line: usize::try_from(line).ok().filter(|l| *l > 0),
-            kind: spanned.value,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Kind {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(KindVisitor)
-    }
-}
-
-struct KindVisitor;
-
-impl<'de> Visitor<'de> for KindVisitor {
-    type Value = Kind;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON or YAML value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kind, E> {
-        Ok(Kind::Bool(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kind, E> {
-        Ok(Kind::Int(i128::from(v)))
-    }
-
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Kind, E> {
-        Ok(Kind::Int(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kind, E> {
-        Ok(Kind::Int(i128::from(v)))
-    }
-
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Kind, E> {
-        Ok(i128::try_from(v).map_or_else(|_| Kind::Str(v.to_string()), Kind::Int))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kind, E> {
-        Ok(Kind::Float(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Kind, E> {
-        Ok(Kind::Str(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Kind, E> {
-        Ok(Kind::Str(v))
-    }
-
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Kind, E> {
-        Ok(Kind::Str(String::from_utf8_lossy(v).into_owned()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Kind, E> {
-        Ok(Kind::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Kind, D::Error> {
-        Kind::deserialize(deserializer)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Node>()? {
-            items.push(item);
-        }
-        Ok(Kind::Seq(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Node>()? {
-            let value = map.next_value::<Node>()?;
-            let key = match key.kind {
-                Kind::Str(s) => s,
-                Kind::Int(i) => i.to_string(),
-                Kind::Bool(b) => b.to_string(),
-                Kind::Float(f) => f.to_string(),
-                Kind::Null => String::new(),
-                Kind::Seq(_) | Kind::Map(_) => {
-                    return Err(de::Error::custom("a list or mapping as a key"));
-                }
-            };
-            entries.push((key, value));
-        }
-        Ok(Kind::Map(entries))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +226,17 @@ mod tests {
             Some(true)
         );
         assert_eq!(root.get("c").unwrap().items().len(), 2);
+    }
+
+    #[test]
+    fn keys_are_text_and_a_list_as_a_key_is_refused_at_its_line() {
+        let root = Node::parse("a: 1\n2: two\ntrue: yes\n~: nothing\n").unwrap();
+        let keys: Vec<&str> = root.entries().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "2", "true", ""]);
+        assert_eq!(root.get("2").unwrap().line, Some(2));
+        let err = Node::parse("a: 1\n? [x, y]\n: 2\n").unwrap_err();
+        assert_eq!(err.message, "invalid YAML: a list or mapping as a key");
+        assert_eq!(err.line, Some(2));
     }
 
     #[test]

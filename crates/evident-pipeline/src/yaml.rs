@@ -1,4 +1,5 @@
-//! A YAML tree that keeps the line and column of every node, keys included.
+//! A YAML tree that keeps the line and column of every node, keys included (GitHub Actions
+//! workflows, and the settings exports of [`crate::settings`]).
 //!
 //! serde-saphyr's `Spanned<T>` gives the location of one value; wrapping every node of a
 //! generic tree in it gives us locations for keys and values alike, without a second pass over
