@@ -64,6 +64,8 @@ if [ "${EVIDENT_TEST_SKIP_POSTGRES:-}" = 1 ] || [ "${EVIDENT_TEST_SKIP_S3:-}" = 
   echo "SKIPPED: the server suites on PostgreSQL + S3 (EVIDENT_TEST_SKIP_POSTGRES or EVIDENT_TEST_SKIP_S3 is 1)" >&2
 else
   echo "==> the server suites on PostgreSQL + S3" >&2
-  EVIDENT_TEST_SERVE_BACKEND=postgres+s3 cargo test --locked -p evident \
+  # `--workspace`, as above, so that the dependencies keep the features they were built with
+  # (with `-p evident` alone they would be built a second time); only these tests run.
+  EVIDENT_TEST_SERVE_BACKEND=postgres+s3 cargo test --workspace --locked \
     --test serve --test serve_api --test serve_export --test serve_timeouts --test serve_crash "$@"
 fi
