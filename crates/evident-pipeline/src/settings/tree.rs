@@ -57,7 +57,7 @@ impl Node {
     /// The tree of a parsed YAML document, with its keys as text (a scalar key as written,
     /// `null` as the empty key).
     fn from_yaml(node: yaml::Node) -> Result<Node, SyntaxError> {
-        let line = usize::try_from(node.line).ok().filter(|l| *l > 0);
+        let line = line_of(&node);
         let kind = match node.kind {
             yaml::Kind::Null => Kind::Null,
             yaml::Kind::Bool(b) => Kind::Bool(b),
@@ -76,7 +76,7 @@ impl Node {
                     let name = match key.kind {
                         yaml::Kind::Null => String::new(),
                         _ => key.scalar().ok_or_else(|| SyntaxError {
-                            line: usize::try_from(key.line).ok().filter(|l| *l > 0),
+                            line: line_of(&key),
                             message: "invalid YAML: a list or mapping as a key".to_owned(),
                         })?,
                     };
@@ -195,6 +195,11 @@ impl Node {
             Kind::Map(_) => "an object",
         }
     }
+}
+
+/// The line a parsed YAML node starts on; `None` where the parser had no position.
+fn line_of(node: &yaml::Node) -> Option<usize> {
+    usize::try_from(node.line).ok().filter(|l| *l > 0)
 }
 
 fn first_line(message: &str) -> String {
